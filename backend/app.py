@@ -1,0 +1,161 @@
+"""create_app(): plugins, controllers, stores, channels, OpenAPI and the PWA, wired in one place."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar, Request, Response, Router, get
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Contact, License
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.response import File
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from backend.accounts.controllers import AdminUsersController, AuthController, MeController
+from backend.accounts.services import accounts
+from backend.lib.auth import PUBLIC, build_jwt_auth
+from backend.lib.db import ping_database, start_database, stop_database
+from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
+from backend.lib.request_log import configure_logging, request_context_middleware
+from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
+from backend.settings import Settings, get_settings
+from backend.venues.controllers import VenueController
+from backend.venues.services import VenueCatalog
+
+log = logging.getLogger("changxiang")
+
+API_PREFIX = "/api/v1"
+NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/")
+CHANNELS = ["scans", "occupancy", "notifications"]
+
+
+@get("/healthz", opt=PUBLIC, tags=["ops"], include_in_schema=True, sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    """200 while the process lives."""
+    return {"status": "ok"}
+
+
+@get("/readyz", opt=PUBLIC, tags=["ops"])
+async def readyz(request: Request) -> Response[dict[str, object]]:
+    """200 only when the database (and Redis, where configured) answer."""
+    settings: Settings = request.app.state.settings
+    checks = {"database": await ping_database(), "redis": await ping_redis(settings)}
+    ok = all(checks.values())
+    return Response(
+        {"status": "ok" if ok else "unavailable", "checks": checks},
+        status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+class MetricsController(PrometheusController):
+    opt = PUBLIC
+    include_in_schema = False
+
+
+def _spa_fallback(index: Path):
+    """Client-side routes (`/venues/x`) get the app shell; API and asset misses stay problem+json."""
+
+    def handler(request: Request, exc: NotFoundException) -> Response:
+        path = request.url.path
+        last = path.rsplit("/", 1)[-1]
+        if (
+            request.method in ("GET", "HEAD")
+            and index.is_file()
+            and not path.startswith(NON_APP_PREFIXES)
+            and "." not in last
+        ):
+            return File(index, content_disposition_type="inline", media_type="text/html",
+                        headers={"Cache-Control": "no-cache"})
+        return _http_to_problem(exc).to_response(request)
+
+    return handler
+
+
+def _pwa_routes(dist: Path) -> list:
+    if not (dist / "index.html").is_file():
+        log.warning("PWA build missing at %s: run `make pwa`", dist)
+        return []
+    routes = []
+    if (dist / "assets").is_dir():
+        routes.append(
+            create_static_files_router(
+                path="/assets", directories=[dist / "assets"], opt=PUBLIC, include_in_schema=False,
+                cache_control=CacheControlHeader(public=True, max_age=31_536_000, immutable=True),
+                name="pwa_assets",
+            )
+        )
+    routes.append(
+        create_static_files_router(
+            path="/", directories=[dist], html_mode=True, opt=PUBLIC, include_in_schema=False, name="pwa",
+            cache_control=CacheControlHeader(no_cache=True),
+        )
+    )
+    return routes
+
+
+async def _retrieve_user(token, _connection):
+    try:
+        user_id = int(token.sub)
+    except (TypeError, ValueError):
+        return None
+    return await accounts.load(user_id)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    stores = store_registry(settings)
+    jwt_auth = build_jwt_auth(
+        secret=settings.secret_key,
+        ttl_s=settings.token_ttl_s,
+        secure_cookie=settings.cookie_secure,
+        retrieve_user=_retrieve_user,
+        revoked_store=lambda: stores.get("auth"),
+    )
+    prometheus = PrometheusConfig(app_name="changxiang", group_path=True, prefix="changxiang")
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[AuthController, MeController, AdminUsersController, VenueController],
+    )
+
+    async def on_startup(app: Litestar) -> None:
+        await start_database()
+        if settings.admin_email and settings.admin_password:
+            await accounts.ensure_admin(settings.admin_email, settings.admin_password)
+        log.info("changxiang started", extra={"database": "postgres" if settings.is_postgres else "sqlite",
+                                              "redis": settings.redis_url is not None})
+
+    async def on_shutdown(app: Litestar) -> None:
+        await stop_database()
+        await close_redis()
+
+    index = settings.pwa_dist / "index.html"
+    return Litestar(
+        route_handlers=[api, healthz, readyz, MetricsController, *_pwa_routes(settings.pwa_dist)],
+        plugins=[problem_details_plugin, channels_plugin(settings, CHANNELS)],
+        on_app_init=[jwt_auth.on_app_init],
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        middleware=[request_context_middleware, prometheus.middleware],
+        exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
+        stores=stores,
+        state=State({"settings": settings, "jwt_auth": jwt_auth, "venue_catalog": VenueCatalog(settings.venue_cache_ttl_s)}),
+        request_max_body_size=1024 * 1024,
+        openapi_config=OpenAPIConfig(
+            title="Changxiang 常享 API",
+            version="1.0.0",
+            description="The HTTP contract of Changxiang (see shared/API.md). Errors are RFC 9457 problem+json with a stable `code`.",
+            contact=Contact(name="Changxiang developers"),
+            license=License(name="Apache-2.0", identifier="Apache-2.0"),
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        logging_config=None,
+        debug=False,
+    )

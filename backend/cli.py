@@ -1,0 +1,107 @@
+"""`changxiang` commands: run, migrate, load-content, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tomllib
+from pathlib import Path
+
+from backend.settings import get_settings
+
+
+async def _load_content(content_dir: Path) -> dict[str, object]:
+    from backend.lib.db import start_database, stop_database
+    from backend.lib.stores import close_redis, store_registry
+    from backend.venues.services import load_venues, parse_venue_content
+
+    report: dict[str, object] = {}
+    await start_database()
+    try:
+        venues_file = content_dir / "venues.toml"
+        raw = tomllib.loads(venues_file.read_text(encoding="utf-8")).get("venue", [])
+        items = parse_venue_content(raw)
+        store = store_registry(get_settings()).get("cache")
+        report["venues"] = await load_venues(items, store)
+    finally:
+        await stop_database()
+        await close_redis()
+    return report
+
+
+async def _migrate() -> None:
+    from backend.lib.db import migrate, start_database, stop_database
+
+    await start_database()
+    try:
+        await migrate()
+    finally:
+        await stop_database()
+
+
+async def _create_user(email: str, password: str, name: str, roles: list[str], venues: list[str]) -> None:
+    import msgspec
+
+    from backend.accounts.schemas import CreateUserRequest
+    from backend.accounts.services import accounts
+    from backend.lib.db import start_database, stop_database
+
+    await start_database()
+    try:
+        data = msgspec.convert(
+            {"email": email, "password": password, "display_name": name, "roles": roles, "venue_slugs": venues},
+            CreateUserRequest,
+        )
+        out = await accounts.create_user(data)
+        print(f"created user {out.id} {out.email} roles={out.roles}")
+    finally:
+        await stop_database()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="changxiang", description="Changxiang 常享 server and tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the HTTP server (uvicorn)")
+    run.add_argument("--host", default=None)
+    run.add_argument("--port", type=int, default=None)
+    run.add_argument("--workers", type=int, default=1)
+    sub.add_parser("migrate", help="apply the committed database migrations")
+    load = sub.add_parser("load-content", help="load content/ into the database (idempotent)")
+    load.add_argument("--dir", type=Path, default=None)
+    user = sub.add_parser("create-user", help="create an account with roles (admin tool)")
+    user.add_argument("email")
+    user.add_argument("--password", required=True)
+    user.add_argument("--name", default="Staff")
+    user.add_argument("--role", action="append", required=True, dest="roles")
+    user.add_argument("--venue", action="append", default=[], dest="venues")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+
+    if args.command == "run":
+        import uvicorn
+
+        uvicorn.run(
+            "backend.app:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_config=None,
+            access_log=False,
+        )
+    elif args.command == "migrate":
+        asyncio.run(_migrate())
+        print("migrations applied")
+    elif args.command == "load-content":
+        report = asyncio.run(_load_content(args.dir or settings.content_dir))
+        for name, counts in report.items():
+            print(f"{name}: created={counts.created} updated={counts.updated} unchanged={counts.unchanged}")
+    elif args.command == "create-user":
+        asyncio.run(_create_user(args.email, args.password, args.name, args.roles, args.venues))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

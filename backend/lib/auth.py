@@ -1,0 +1,122 @@
+"""Who is calling: JWT bearer tokens (and the same token in an HttpOnly cookie for the PWA),
+password hashing (argon2id), and the role guards every controller uses.
+
+Roles are enforced here, on the server: a guard refuses before the handler runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Literal
+
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTCookieAuth, Token
+from litestar.stores.base import Store
+
+from backend.lib.problems import Forbidden, Unauthenticated
+
+Role = Literal["tourist", "staff", "marketer", "governance", "agency", "admin"]
+ROLES: tuple[Role, ...] = ("tourist", "staff", "marketer", "governance", "agency", "admin")
+
+AUTH_COOKIE = "cx_token"
+PUBLIC = {"exclude_from_auth": True}  # route opt for endpoints anyone may call
+
+_hasher = PasswordHasher()
+
+
+class AuthUser(msgspec.Struct, frozen=True):
+    """The caller, as the guards see it (loaded fresh from the database on every request)."""
+
+    id: int
+    email: str
+    display_name: str
+    roles: frozenset[str]
+    venue_slugs: frozenset[str]
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def may_staff(self, venue_slug: str) -> bool:
+        """Admins may act at every venue; staff only at the venues they are bound to."""
+        return "admin" in self.roles or ("staff" in self.roles and venue_slug in self.venue_slugs)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH = hash_password("timing-equaliser")
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the same time as a real check, so unknown emails can't be told apart by timing."""
+    verify_password(_DUMMY_HASH, password)
+
+
+def build_jwt_auth(
+    *,
+    secret: str,
+    ttl_s: int,
+    secure_cookie: bool,
+    retrieve_user: Callable[[Token, ASGIConnection], Awaitable[AuthUser | None]],
+    revoked_store: Callable[[], Store],
+) -> JWTCookieAuth[AuthUser, Token]:
+    async def is_revoked(token: Token, connection: ASGIConnection) -> bool:
+        if not token.jti:
+            return False
+        return await revoked_store().exists(f"revoked:{token.jti}")
+
+    return JWTCookieAuth[AuthUser, Token](
+        retrieve_user_handler=retrieve_user,
+        revoked_token_handler=is_revoked,
+        token_secret=secret,
+        default_token_expiration=timedelta(seconds=ttl_s),
+        key=AUTH_COOKIE,
+        secure=secure_cookie,
+        samesite="lax",
+        exclude=["^/schema"],
+        exclude_opt_key="exclude_from_auth",
+    )
+
+
+def new_token_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _user(connection: ASGIConnection) -> AuthUser:
+    user = connection.scope.get("user")
+    if not isinstance(user, AuthUser):
+        raise Unauthenticated("not_authenticated", "log in first")
+    return user
+
+
+def require_roles(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard: the caller must hold one of `roles` (admin always passes)."""
+    allowed = set(roles) | {"admin"}
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if not _user(connection).roles.intersection(allowed):
+            raise Forbidden("forbidden_role", f"requires one of: {', '.join(sorted(allowed))}")
+
+    guard.__name__ = f"require_{'_or_'.join(roles)}"
+    return guard
+
+
+def require_venue_staff(user: AuthUser, venue_slug: str) -> None:
+    """Raise unless the caller may act for `venue_slug` (staff bound to it, or admin)."""
+    if not user.may_staff(venue_slug):
+        raise Forbidden("forbidden_venue", "you are not staff of this venue")
+

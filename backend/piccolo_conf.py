@@ -1,0 +1,15 @@
+"""Piccolo's configuration: the engine comes from DATABASE_URL (SQLite file by default)."""
+
+from piccolo.conf.apps import AppRegistry
+
+from backend.lib.db import engine_for_url
+from backend.settings import get_settings
+
+DB = engine_for_url(get_settings().database_url)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "backend.accounts.piccolo_app",
+        "backend.venues.piccolo_app",
+    ]
+)

@@ -1,0 +1,91 @@
+"""One Settings struct, read from the environment once (API.md, "Running it")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str
+    redis_url: str | None
+    host: str
+    port: int
+    var_dir: Path
+    secret_key: str
+    admin_email: str | None
+    admin_password: str | None
+    auth_rate_limit_per_minute: int
+    token_ttl_s: int
+    cookie_secure: bool
+    pwa_dist: Path
+    content_dir: Path
+    log_level: str
+    venue_cache_ttl_s: float
+    stripe_secret_key: str | None
+    stripe_webhook_secret: str | None
+    stripe_api_base: str | None
+    gov_platform_url: str | None
+    gov_platform_secret: str | None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+
+def _generated_secret(var_dir: Path, name: str) -> str:
+    """A secret for the embedded run: made once, kept in var/ (production sets it in the environment)."""
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    var_dir = Path(env.get("CHANGXIANG_VAR_DIR") or ROOT / "var")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'changxiang.sqlite3'}"
+    return Settings(
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL") or None,
+        host=env.get("HOST") or "127.0.0.1",
+        port=int(env.get("PORT") or 8000),
+        var_dir=var_dir,
+        secret_key=env.get("CHANGXIANG_SECRET_KEY") or _generated_secret(var_dir, "secret.key"),
+        admin_email=env.get("CHANGXIANG_ADMIN_EMAIL") or None,
+        admin_password=env.get("CHANGXIANG_ADMIN_PASSWORD") or None,
+        auth_rate_limit_per_minute=int(env.get("CHANGXIANG_AUTH_RATE_LIMIT") or 10),
+        token_ttl_s=int(env.get("CHANGXIANG_TOKEN_TTL_S") or 7 * 24 * 3600),
+        cookie_secure=_bool(env.get("CHANGXIANG_COOKIE_SECURE"), False),
+        pwa_dist=Path(env.get("CHANGXIANG_PWA_DIST") or ROOT / "pwa" / "dist"),
+        content_dir=Path(env.get("CHANGXIANG_CONTENT_DIR") or ROOT / "content"),
+        log_level=env.get("LOG_LEVEL") or "INFO",
+        venue_cache_ttl_s=float(env.get("CHANGXIANG_VENUE_CACHE_TTL_S") or 30),
+        stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_api_base=env.get("STRIPE_API_BASE") or None,
+        gov_platform_url=env.get("GOV_PLATFORM_URL") or None,
+        gov_platform_secret=env.get("GOV_PLATFORM_SECRET") or None,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from backend.lib.auth import PUBLIC
+from backend.lib.geo import parse_point
+from backend.lib.i18n import request_lang
+from backend.lib.pagination import Limit, Offset, Page
+from backend.venues.schemas import Category, District, VenueOut
+
+LangParam = Annotated[str | None, Parameter(description="zh or en (default: Accept-Language, then zh)")]
+
+
+class VenueController(Controller):
+    path = "/venues"
+    tags = ["venues"]
+    opt = PUBLIC
+
+    @get("/")
+    async def list_venues(
+        self,
+        request: Request,
+        category: Category | None = None,
+        district: District | None = None,
+        q: Annotated[str | None, Parameter(max_length=100, description="text in name, address or tags")] = None,
+        near: Annotated[str | None, Parameter(description="LAT,LNG (WGS-84): nearest first")] = None,
+        radius_m: Annotated[float | None, Parameter(gt=0, le=1_000_000, description="with near")] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+        lang: LangParam = None,
+    ) -> Page[VenueOut]:
+        """Venues of the city, filtered; with `near`, ordered by geodesic distance."""
+        point = parse_point(near) if near is not None else None
+        return await request.app.state.venue_catalog.list(
+            request.app.stores.get("cache"),
+            lang=request_lang(request, lang),
+            category=category,
+            district=district,
+            q=q,
+            near=point,
+            radius_m=radius_m,
+            limit=limit,
+            offset=offset,
+        )
+
+    @get("/{slug:str}")
+    async def get_venue(self, request: Request, slug: str, lang: LangParam = None) -> VenueOut:
+        """One venue, with its live status."""
+        return await request.app.state.venue_catalog.get(
+            request.app.stores.get("cache"), slug, request_lang(request, lang)
+        )

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from backend.lib.geo import Point
+
+Category = Literal[
+    "museum",
+    "library",
+    "art_gallery",
+    "cultural_center",
+    "theatre",
+    "scenic_area",
+    "heritage_site",
+    "park",
+    "resort",
+    "memorial_hall",
+    "intangible_heritage",
+]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+
+District = Literal["tianning", "zhonglou", "xinbei", "wujin", "jintan", "liyang", "jingkai"]
+DISTRICT_NAMES: dict[str, dict[str, str]] = {
+    "tianning": {"zh": "天宁区", "en": "Tianning District"},
+    "zhonglou": {"zh": "钟楼区", "en": "Zhonglou District"},
+    "xinbei": {"zh": "新北区", "en": "Xinbei District"},
+    "wujin": {"zh": "武进区", "en": "Wujin District"},
+    "jintan": {"zh": "金坛区", "en": "Jintan District"},
+    "liyang": {"zh": "溧阳市", "en": "Liyang City"},
+    "jingkai": {"zh": "常州经开区", "en": "Changzhou Economic Development Zone"},
+}
+DISTRICTS: tuple[str, ...] = tuple(DISTRICT_NAMES)
+
+LiveStatus = Literal["open", "limited", "closed"]
+ComfortLevel = Literal["comfortable", "fairly_comfortable", "normal", "fairly_crowded", "crowded", "full"]
+
+
+class Localised(msgspec.Struct, frozen=True):
+    zh: str
+    en: str = ""
+
+
+class Live(msgspec.Struct):
+    status: LiveStatus
+    occupancy: int
+    comfort_level: ComfortLevel
+    alerts: list[str]
+
+
+class VenueOut(msgspec.Struct, omit_defaults=True):
+    slug: str
+    name: str
+    category: str
+    district: str
+    district_name: str
+    address: str
+    location: Point
+    opening_hours: str
+    capacity: int
+    daily_capacity: int
+    reservation_required: bool
+    price_fen: int
+    currency: str
+    description: str
+    images: list[str]
+    accessibility: str
+    tags: list[str]
+    live: Live
+    phone: str | None = None
+    website: str | None = None
+    distance_m: float | None = None
+
+
+# ---- content files (content/venues.toml) ----
+
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
+
+
+class LocationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class VenueContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One venue as written in content/venues.toml."""
+
+    slug: Slug
+    category: Category
+    district: District
+    name: Localised
+    address: Localised
+    location: LocationIn
+    opening_hours: Annotated[str, msgspec.Meta(min_length=1)]
+    capacity: Annotated[int, msgspec.Meta(ge=1)]
+    daily_capacity: Annotated[int, msgspec.Meta(ge=1)]
+    description: Localised
+    reservation_required: bool = False
+    price_fen: Annotated[int, msgspec.Meta(ge=0)] = 0
+    accessibility: Localised = Localised(zh="", en="")
+    phone: str | None = None
+    website: str | None = None
+    tags: list[str] = []
+    images: list[str] = []
+
+
+class LoadReport(msgspec.Struct):
+    created: int
+    updated: int
+    unchanged: int

@@ -1,0 +1,240 @@
+"""Venues: the catalogue the app reads (kept warm per process, invalidated through the shared store),
+search and nearest-first listing, and loading the city's content files idempotently."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar.stores.base import Store
+from opening_hours import OpeningHours, ParserError
+
+from backend.lib.geo import Point, bounding_box, distance_m
+from backend.lib.i18n import Lang, pick
+from backend.lib.pagination import Page
+from backend.lib.problems import InvalidInput, NotFound
+from backend.venues.schemas import DISTRICT_NAMES, Live, LoadReport, VenueContent, VenueOut
+from backend.venues.tables import Venue
+
+log = logging.getLogger("changxiang.venues")
+
+CITY_TZ = ZoneInfo("Asia/Shanghai")
+VERSION_KEY = "venues:version"
+VERSION_CHECK_S = 1.0  # how stale another replica's edit may be seen
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRecord:
+    row: dict
+    point: Point
+    hours: OpeningHours
+    haystack: str  # lower-cased text that `q` searches
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    version: str
+    records: tuple[VenueRecord, ...]
+    by_slug: dict[str, VenueRecord]
+
+
+def _record(row: dict) -> VenueRecord:
+    haystack = " ".join(
+        [row["slug"], row["name_zh"], row["name_en"], row["address_zh"], row["address_en"], " ".join(row["tags"] or [])]
+    ).lower()
+    return VenueRecord(row=row, point=Point(row["lat"], row["lng"]), hours=OpeningHours(row["opening_hours"]), haystack=haystack)
+
+
+def city_now() -> datetime:
+    return datetime.now(CITY_TZ)
+
+
+def _live(record: VenueRecord, now_local: datetime) -> Live:
+    is_open = record.hours.is_open(now_local.replace(tzinfo=None))
+    return Live(status="open" if is_open else "closed", occupancy=0, comfort_level="comfortable", alerts=[])
+
+
+def venue_out(record: VenueRecord, lang: Lang, now_local: datetime, distance: float | None = None) -> VenueOut:
+    r = record.row
+    return VenueOut(
+        slug=r["slug"],
+        name=pick(r["name_zh"], r["name_en"], lang),
+        category=r["category"],
+        district=r["district"],
+        district_name=DISTRICT_NAMES[r["district"]][lang],
+        address=pick(r["address_zh"], r["address_en"], lang),
+        location=record.point,
+        opening_hours=r["opening_hours"],
+        capacity=r["capacity"],
+        daily_capacity=r["daily_capacity"],
+        reservation_required=r["reservation_required"],
+        price_fen=r["price_fen"],
+        currency="CNY",
+        description=pick(r["description_zh"], r["description_en"], lang),
+        images=list(r["images"] or []),
+        accessibility=pick(r["accessibility_zh"], r["accessibility_en"], lang),
+        tags=list(r["tags"] or []),
+        live=_live(record, now_local),
+        phone=r["phone"],
+        website=r["website"],
+        distance_m=None if distance is None else round(distance, 1),
+    )
+
+
+class VenueCatalog:
+    """All venues of the city, read from the database and kept per process.
+
+    A process re-reads when the shared version (in the `cache` store: Redis when configured) moves,
+    checked at most once a second, and at the latest after `ttl_s`. The store is the only thing
+    replicas share; this snapshot is a cache any replica can rebuild.
+    """
+
+    def __init__(self, ttl_s: float = 30.0) -> None:
+        self.ttl_s = ttl_s
+        self._snapshot: Snapshot | None = None
+        self._loaded_at = 0.0
+        self._checked_at = 0.0
+
+    async def snapshot(self, store: Store) -> Snapshot:
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and now - self._checked_at < VERSION_CHECK_S and now - self._loaded_at < self.ttl_s:
+            return snap
+        version = (await store.get(VERSION_KEY) or b"0").decode()
+        self._checked_at = now
+        if snap is None or snap.version != version or now - self._loaded_at >= self.ttl_s:
+            rows = await Venue.select().order_by(Venue.sort_order).order_by(Venue.slug)
+            records = tuple(_record(row) for row in rows)
+            snap = Snapshot(version=version, records=records, by_slug={r.row["slug"]: r for r in records})
+            self._snapshot, self._loaded_at = snap, now
+        return snap
+
+    def invalidate(self) -> None:
+        self._snapshot = None
+
+    async def list(
+        self,
+        store: Store,
+        *,
+        lang: Lang,
+        category: str | None = None,
+        district: str | None = None,
+        q: str | None = None,
+        near: Point | None = None,
+        radius_m: float | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> Page[VenueOut]:
+        if radius_m is not None and near is None:
+            raise InvalidInput("radius_without_near", "radius_m needs near=LAT,LNG", field="radius_m")
+        snap = await self.snapshot(store)
+        needle = q.strip().lower() if q else ""
+        box = bounding_box(near, radius_m) if near is not None and radius_m is not None else None
+        hits: list[tuple[float | None, VenueRecord]] = []
+        for rec in snap.records:
+            row = rec.row
+            if category and row["category"] != category:
+                continue
+            if district and row["district"] != district:
+                continue
+            if needle and needle not in rec.haystack:
+                continue
+            dist = None
+            if near is not None:
+                if box and not (box[0] <= rec.point.lat <= box[2] and box[1] <= rec.point.lng <= box[3]):
+                    continue
+                dist = distance_m(near, rec.point)
+                if radius_m is not None and dist > radius_m:
+                    continue
+            hits.append((dist, rec))
+        if near is not None:
+            hits.sort(key=lambda h: h[0])  # type: ignore[arg-type, return-value]
+        now_local = city_now()
+        items = [venue_out(rec, lang, now_local, dist) for dist, rec in hits[offset : offset + limit]]
+        return Page(items=items, total=len(hits))
+
+    async def get(self, store: Store, slug: str, lang: Lang) -> VenueOut:
+        rec = (await self.snapshot(store)).by_slug.get(slug)
+        if rec is None:
+            raise NotFound("venue_not_found", f"no venue {slug!r}")
+        return venue_out(rec, lang, city_now())
+
+
+# ---- content loading ----
+
+
+def _content_columns(item: VenueContent, sort_order: int) -> dict:
+    return {
+        "slug": item.slug,
+        "category": item.category,
+        "district": item.district,
+        "name_zh": item.name.zh,
+        "name_en": item.name.en,
+        "address_zh": item.address.zh,
+        "address_en": item.address.en,
+        "description_zh": item.description.zh.strip(),
+        "description_en": item.description.en.strip(),
+        "accessibility_zh": item.accessibility.zh,
+        "accessibility_en": item.accessibility.en,
+        "lat": item.location.lat,
+        "lng": item.location.lng,
+        "opening_hours": item.opening_hours,
+        "capacity": item.capacity,
+        "daily_capacity": item.daily_capacity,
+        "reservation_required": item.reservation_required,
+        "price_fen": item.price_fen,
+        "phone": item.phone,
+        "website": item.website,
+        "tags": list(item.tags),
+        "images": list(item.images),
+        "sort_order": sort_order,
+    }
+
+
+def parse_venue_content(raw: list[dict]) -> list[VenueContent]:
+    """Validate content records; a bad record fails the load, naming it (nothing is written)."""
+    items: list[VenueContent] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        label = entry.get("slug", f"#{index}") if isinstance(entry, dict) else f"#{index}"
+        try:
+            item = msgspec.convert(entry, VenueContent)
+            OpeningHours(item.opening_hours)
+        except (msgspec.ValidationError, ParserError) as exc:
+            raise ValueError(f"venue {label}: {exc}") from None
+        if item.slug in seen:
+            raise ValueError(f"venue {label}: duplicate slug")
+        if item.daily_capacity < item.capacity:
+            raise ValueError(f"venue {label}: daily_capacity is below capacity")
+        seen.add(item.slug)
+        items.append(item)
+    return items
+
+
+async def load_venues(items: list[VenueContent], store: Store | None = None) -> LoadReport:
+    """Upsert by slug; a row whose content is unchanged is not written at all (a re-run changes nothing)."""
+    existing = {r["slug"]: r for r in await Venue.select(Venue.id, Venue.slug, Venue.content_hash)}
+    created = updated = unchanged = 0
+    for order, item in enumerate(items):
+        columns = _content_columns(item, order)
+        digest = hashlib.sha256(msgspec.json.encode(columns, order="sorted")).hexdigest()
+        current = existing.get(item.slug)
+        if current is None:
+            await Venue.insert(Venue(**columns, content_hash=digest))
+            created += 1
+        elif current["content_hash"] != digest:
+            values = {getattr(Venue, k): v for k, v in columns.items()}
+            values[Venue.content_hash] = digest
+            values[Venue.updated_at] = datetime.now(CITY_TZ)
+            await Venue.update(values).where(Venue.id == current["id"])
+            updated += 1
+        else:
+            unchanged += 1
+    if store is not None and (created or updated):
+        await store.set(VERSION_KEY, str(time.time_ns()).encode())
+    return LoadReport(created=created, updated=updated, unchanged=unchanged)

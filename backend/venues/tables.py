@@ -1,0 +1,31 @@
+from piccolo.columns import Array, Boolean, DoublePrecision, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Venue(Table, tablename="venues"):
+    slug = Varchar(length=80, unique=True, index=True)
+    category = Varchar(length=32, index=True)
+    district = Varchar(length=16, index=True)
+    name_zh = Varchar(length=120)
+    name_en = Varchar(length=160)
+    address_zh = Text()
+    address_en = Text()
+    description_zh = Text()
+    description_en = Text()
+    accessibility_zh = Text(default="")
+    accessibility_en = Text(default="")
+    lat = DoublePrecision(index=True)
+    lng = DoublePrecision(index=True)
+    opening_hours = Text()
+    capacity = Integer()
+    daily_capacity = Integer()
+    reservation_required = Boolean(default=False)
+    price_fen = Integer(default=0)
+    phone = Varchar(length=40, null=True, default=None)
+    website = Varchar(length=300, null=True, default=None)
+    tags = Array(base_column=Varchar(length=40))
+    images = Array(base_column=Varchar(length=300))
+    sort_order = Integer(default=0)
+    content_hash = Varchar(length=64)
+    updated_at = Timestamptz(default=TimestamptzNow())

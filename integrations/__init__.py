@@ -1,0 +1,1 @@
+"""Adapters to systems we don't own (Stripe, the supervision platform, charger feeds, ...)."""
