@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+import anyio
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader, State
@@ -24,6 +27,12 @@ from backend.lib.problems import _http_to_problem, problem_details_plugin, unexp
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
 from backend.settings import Settings, get_settings
+from backend.reservations.controllers import (
+    NotificationController,
+    ReservationController,
+    SlotController,
+)
+from backend.reservations.services import reservations
 from backend.venues.controllers import VenueController
 from backend.venues.services import VenueCatalog
 
@@ -121,8 +130,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[AuthController, MeController, AdminUsersController, VenueController],
+        route_handlers=[AuthController, MeController, AdminUsersController, VenueController, SlotController,
+                        ReservationController, NotificationController],
     )
+
+    @asynccontextmanager
+    async def sweeper(app: Litestar):
+        """Every replica sweeps: expired holds free their seats, free seats go to the waitlist. The
+        sweep's writes are conditional, so replicas sweeping at once do each change once."""
+
+        async def loop() -> None:
+            while True:
+                await anyio.sleep(settings.sweep_interval_s)
+                try:
+                    await reservations.sweep()
+                except Exception:  # noqa: BLE001 - keep sweeping; the next pass retries
+                    log.exception("sweep failed")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(loop)
+            yield
+            tg.cancel_scope.cancel()
 
     async def on_startup(app: Litestar) -> None:
         await start_database()
@@ -141,6 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[problem_details_plugin, channels_plugin(settings, CHANNELS)],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],
+        lifespan=[sweeper],
         on_shutdown=[on_shutdown],
         middleware=[request_context_middleware, prometheus.middleware],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},

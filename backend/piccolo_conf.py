@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "backend.accounts.piccolo_app",
         "backend.venues.piccolo_app",
+        "backend.reservations.piccolo_app",
     ]
 )

@@ -28,6 +28,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     content_dir: Path
     log_level: str
     venue_cache_ttl_s: float
+    max_party_size: int
+    max_active_bookings: int
+    payment_hold_s: int
+    sweep_interval_s: float
     stripe_secret_key: str | None
     stripe_webhook_secret: str | None
     stripe_api_base: str | None
@@ -78,6 +82,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         content_dir=Path(env.get("CHANGXIANG_CONTENT_DIR") or ROOT / "content"),
         log_level=env.get("LOG_LEVEL") or "INFO",
         venue_cache_ttl_s=float(env.get("CHANGXIANG_VENUE_CACHE_TTL_S") or 30),
+        max_party_size=int(env.get("CHANGXIANG_MAX_PARTY_SIZE") or 5),
+        max_active_bookings=int(env.get("CHANGXIANG_MAX_ACTIVE_BOOKINGS") or 5),
+        payment_hold_s=int(env.get("CHANGXIANG_PAYMENT_HOLD_S") or 900),
+        sweep_interval_s=float(env.get("CHANGXIANG_SWEEP_INTERVAL_S") or 1.0),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,

@@ -83,6 +83,13 @@ class LocationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     lng: Annotated[float, msgspec.Meta(ge=-180, le=180)]
 
 
+class BookingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    slot_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] = 60
+    slot_interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = None  # default: slot_minutes
+    advance_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = 7
+    cancel_cutoff_minutes: Annotated[int, msgspec.Meta(ge=0, le=2880)] = 30
+
+
 class VenueContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One venue as written in content/venues.toml."""
 
@@ -103,6 +110,7 @@ class VenueContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     website: str | None = None
     tags: list[str] = []
     images: list[str] = []
+    booking: BookingRules = BookingRules()
 
 
 class LoadReport(msgspec.Struct):

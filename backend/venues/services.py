@@ -193,6 +193,10 @@ def _content_columns(item: VenueContent, sort_order: int) -> dict:
         "tags": list(item.tags),
         "images": list(item.images),
         "sort_order": sort_order,
+        "slot_minutes": item.booking.slot_minutes,
+        "slot_interval_minutes": item.booking.slot_interval_minutes or item.booking.slot_minutes,
+        "advance_days": item.booking.advance_days,
+        "cancel_cutoff_minutes": item.booking.cancel_cutoff_minutes,
     }
 
 

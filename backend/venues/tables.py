@@ -27,5 +27,10 @@ class Venue(Table, tablename="venues"):
     tags = Array(base_column=Varchar(length=40))
     images = Array(base_column=Varchar(length=300))
     sort_order = Integer(default=0)
+    # timed-entry rules (issue 3): slot length, start interval, booking window, cancel cut-off
+    slot_minutes = Integer(default=60)
+    slot_interval_minutes = Integer(default=60)
+    advance_days = Integer(default=7)
+    cancel_cutoff_minutes = Integer(default=30)
     content_hash = Varchar(length=64)
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -107,7 +107,11 @@ async def test_unknown_venue_is_404(client):
     assert res.status_code == 404 and res.json()["code"] == "venue_not_found"
 
 
-def test_second_load_content_changes_no_row():
+async def test_second_load_content_changes_no_row(client):
+    from backend.venues.tables import Venue
+
+    before = await Venue.select(Venue.slug, Venue.updated_at, Venue.content_hash).order_by(Venue.slug)
     out = subprocess.run([sys.executable, "-m", "backend.cli", "load-content"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert "created=0 updated=0" in out
+    assert await Venue.select(Venue.slug, Venue.updated_at, Venue.content_hash).order_by(Venue.slug) == before

@@ -1,0 +1,73 @@
+# Changxiang 常享: the two commands are `make run` and `make test` (README.md).
+# Everything is set up from this repository's own files: a virtualenv from requirements.lock (hashes
+# checked), the PWA from pwa/package-lock.json, Debian's Chromium for the end-to-end tests.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.js pwa/package.json
+
+.PHONY: run test test-pg bench lint setup pwa db chromium wrk clean help
+
+help:
+	@echo "make run    - set up and start the server on SQLite (http://127.0.0.1:8000)"
+	@echo "make test   - set up and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL for PostgreSQL+Redis)"
+	@echo "make bench  - benchmarks, printed as ratios against baselines measured in the same run"
+	@echo "make lint   - ruff"
+
+$(STAMPS):
+	@mkdir -p $(STAMPS)
+
+$(STAMPS)/venv: requirements.lock pyproject.toml | $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+$(STAMPS)/npm: pwa/package-lock.json pwa/package.json | $(STAMPS)
+	cd pwa && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+pwa/dist/index.html: $(STAMPS)/npm $(PWA_SOURCES)
+	cd pwa && npm run build --silent
+	@touch $@
+
+setup: $(STAMPS)/venv pwa/dist/index.html
+
+pwa: pwa/dist/index.html
+
+db: $(STAMPS)/venv
+	$(BIN)/changxiang migrate
+	$(BIN)/changxiang load-content
+
+run: setup db
+	$(BIN)/changxiang run
+
+# Debian's Chromium (not a downloaded browser) for the end-to-end tests.
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+test: setup chromium
+	$(BIN)/pytest -q
+
+# The second pass CI runs: the same suite on PostgreSQL and Redis.
+test-pg:
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 $(MAKE) test
+
+bench: setup wrk
+	$(BIN)/python -m bench
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check backend integrations tests bench
+
+clean:
+	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist var *.egg-info

@@ -1,0 +1,99 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Integer
+from piccolo.columns.indexes import IndexMethod
+
+ID = "2026-11-23T22:51:02:352317"
+VERSION = "1.38.0"
+DESCRIPTION = ""
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="venues", description=DESCRIPTION
+    )
+
+    manager.add_column(
+        table_class_name="Venue",
+        tablename="venues",
+        column_name="advance_days",
+        db_column_name="advance_days",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 7,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Venue",
+        tablename="venues",
+        column_name="cancel_cutoff_minutes",
+        db_column_name="cancel_cutoff_minutes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 30,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Venue",
+        tablename="venues",
+        column_name="slot_interval_minutes",
+        db_column_name="slot_interval_minutes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 60,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Venue",
+        tablename="venues",
+        column_name="slot_minutes",
+        db_column_name="slot_minutes",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 60,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    return manager

@@ -1,0 +1,106 @@
+"""A real server in a subprocess on a scratch database, and wrk (Debian) as the load generator."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = os.environ.copy()
+    scratch = Path(tempfile.mkdtemp(prefix="changxiang-bench-"))
+    env.setdefault("CHANGXIANG_VAR_DIR", str(scratch))
+    env.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
+    env["LOG_LEVEL"] = "WARNING"  # the access log would measure stdout, not the app
+    env.update(extra or {})
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    port = _free_port()
+    env = dict(env, HOST="127.0.0.1", PORT=str(port))
+    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "run", "--workers", str(workers)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("bench server did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def wrk(url: str, seconds: int = 5, connections: int = 32, threads: int = 1) -> WrkResult:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `make bench` installs it from Debian")
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)) else 0
+    errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return WrkResult(rps, p50, p99, non_2xx, errors)
+
+
+def interleaved(base_url: str, paths: dict[str, str], rounds: int = 3, seconds: int = 4) -> dict[str, WrkResult]:
+    """Measure each path `rounds` times, interleaved so drift hits all alike; keep each path's median run."""
+    runs: dict[str, list[WrkResult]] = {name: [] for name in paths}
+    for name, path in paths.items():  # warm-up
+        wrk(base_url + path, seconds=1)
+    for _ in range(rounds):
+        for name, path in paths.items():
+            runs[name].append(wrk(base_url + path, seconds=seconds))
+    return {name: sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2] for name, results in runs.items()}

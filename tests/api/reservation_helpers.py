@@ -1,0 +1,51 @@
+"""Helpers for booking tests: real resident ID numbers, and slots no other test has touched."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from backend.lib.id_documents import resident_id_check_char
+
+_serial = itertools.count(1)
+_claimed_slots: set[int] = set()
+
+
+def resident_id(born: str = "19900307") -> str:
+    """A valid 18-character resident ID (天宁区 320402), unique per call."""
+    first17 = f"320402{born}{next(_serial) % 1000:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def visitor(name: str = "张三丰") -> dict:
+    return {"name": name, "id_type": "resident_id", "id_number": resident_id()}
+
+
+async def fresh_slot(client, venue: str, admin_headers: dict | None = None, capacity: int | None = None) -> dict:
+    """An open slot, at least a day ahead, that no other test in this run has used."""
+    for days in range(1, 8):
+        day = (date.today() + timedelta(days=days)).isoformat()
+        res = await client.get(f"/api/v1/venues/{venue}/slots", params={"date": day})
+        assert res.status_code == 200, res.text
+        for slot in res.json()["items"]:
+            if slot["status"] == "open" and slot["id"] not in _claimed_slots and slot["remaining"] == slot["capacity"]:
+                _claimed_slots.add(slot["id"])
+                if capacity is not None:
+                    patched = await client.patch(f"/api/v1/venues/{venue}/slots/{slot['id']}",
+                                                 json={"capacity": capacity}, headers=admin_headers)
+                    assert patched.status_code == 200, patched.text
+                    slot = patched.json()
+                return slot
+    raise AssertionError(f"no fresh slot left at {venue}")
+
+
+async def slot_by_id(client, venue: str, slot_id: int) -> dict:
+    for days in range(0, 9):
+        day = (date.today() + timedelta(days=days)).isoformat()
+        res = await client.get(f"/api/v1/venues/{venue}/slots", params={"date": day})
+        if res.status_code != 200:
+            continue
+        for slot in res.json()["items"]:
+            if slot["id"] == slot_id:
+                return slot
+    raise AssertionError(f"slot {slot_id} not found")

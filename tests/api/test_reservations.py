@@ -1,0 +1,287 @@
+"""Timed-entry reservations: slots, real-name booking, capacity under concurrency, holds, waitlist,
+cancellation, staff control, idempotency and personal data."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from backend.reservations.tables import Reservation, Slot
+from tests.api.reservation_helpers import fresh_slot, resident_id, slot_by_id, visitor
+
+pytestmark = pytest.mark.anyio
+
+FREE_VENUE = "changzhou-museum"        # free, booked in advance, Tu-Su 09:00-17:00
+PAID_VENUE = "china-dinosaur-park"     # ¥260, booked in advance
+
+
+@pytest.fixture
+async def admin(make_account):
+    return await make_account("admin")
+
+
+async def book(client, headers, slot_id, visitors, **extra):
+    return await client.post("/api/v1/reservations", json={"slot_id": slot_id, "visitors": visitors, **extra},
+                             headers=headers)
+
+
+async def test_slots_follow_opening_hours_and_rules(client):
+    monday = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 or 7)
+    tuesday = monday + timedelta(days=1) if monday + timedelta(days=1) <= date.today() + timedelta(days=7) \
+        else monday - timedelta(days=6)
+    closed = (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": monday.isoformat()})).json()
+    assert closed["items"] == [], "the museum is closed on Mondays"
+    open_day = (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": tuesday.isoformat()})).json()
+    items = open_day["items"]
+    assert len(items) == 8  # 09:00 … 16:00, one hour each
+    assert items[0]["starts_at"].endswith("09:00:00+08:00") and items[-1]["ends_at"].endswith("17:00:00+08:00")
+    venue = (await client.get(f"/api/v1/venues/{FREE_VENUE}")).json()
+    assert all(s["capacity"] == min(venue["capacity"], venue["daily_capacity"] // 8) for s in items)
+    assert all(s["price_fen"] == 0 and s["currency"] == "CNY" for s in items)
+    park = (await client.get("/api/v1/venues/hongmei-park/slots", params={"date": tuesday.isoformat()})).json()
+    assert park["reservation_required"] is False and park["items"] == []
+
+
+@pytest.mark.parametrize(("day", "code"), [("2020-01-01", "date_out_of_range"), ("tomorrow", "validation_error"),
+                                           ((date.today() + timedelta(days=60)).isoformat(), "date_out_of_range")])
+async def test_bad_slot_dates_are_400(client, day, code):
+    res = await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": day})
+    assert res.status_code == 400 and res.json()["code"] == code
+
+
+async def test_book_free_slot_confirms_at_once_and_masks_personal_data(client, make_account):
+    me, other = await make_account("tourist"), await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    people = [visitor("王小明"), {"name": "John Smith", "id_type": "passport", "id_number": "E12345678"}]
+    res = await book(client, me["headers"], slot["id"], people)
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert body["status"] == "confirmed" and body["party_size"] == 2 and body["amount_fen"] == 0
+    assert body["venue_slug"] == FREE_VENUE and body["slot"]["id"] == slot["id"]
+    assert body["visitors"][0] == {"name": "王*明", "id_type": "resident_id",
+                                   "id_number_masked": people[0]["id_number"][:3] + "*" * 11 + people[0]["id_number"][-4:]}
+    assert body["visitors"][1]["name"] == "J*** S****" and body["visitors"][1]["id_number_masked"] == "E*****678"
+    assert people[0]["id_number"] not in res.text and "19900307" not in res.text
+    assert (await slot_by_id(client, FREE_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 2
+
+    mine = (await client.get("/api/v1/reservations", headers=me["headers"])).json()
+    assert [r["id"] for r in mine["items"]] == [body["id"]] and mine["total"] == 1
+    assert (await client.get(f"/api/v1/reservations/{body['id']}", headers=me["headers"])).json() == body
+    theirs = await client.get(f"/api/v1/reservations/{body['id']}", headers=other["headers"])
+    assert theirs.status_code == 404 and theirs.json()["code"] == "reservation_not_found"
+    assert (await client.post(f"/api/v1/reservations/{body['id']}/cancel", headers=other["headers"])).status_code == 404
+    assert (await client.get(f"/api/v1/reservations/{body['id']}")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("person", "code"),
+    [
+        ({"name": "李四", "id_type": "resident_id", "id_number": "320402199003070011"}, "invalid_id_number"),
+        ({"name": "李四", "id_type": "resident_id", "id_number": "32040219901332001X"}, "invalid_id_number"),
+        ({"name": "李四", "id_type": "resident_id", "id_number": "12345"}, "invalid_id_number"),
+        ({"name": "Li", "id_type": "passport", "id_number": "E1!"}, "invalid_id_number"),
+        ({"name": "Chan", "id_type": "hk_macau_permit", "id_number": "X1234567"}, "invalid_id_number"),
+        ({"name": "Lin", "id_type": "taiwan_permit", "id_number": "ABC"}, "invalid_id_number"),
+        ({"name": "李四", "id_type": "driving_licence", "id_number": "1"}, "validation_error"),
+        ({"name": "", "id_type": "passport", "id_number": "E12345678"}, "validation_error"),
+    ],
+)
+async def test_bad_identity_documents_are_400(client, make_account, person, code):
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    res = await book(client, me["headers"], slot["id"], [person])
+    assert res.status_code == 400, res.text
+    assert res.json()["code"] == code
+    assert (await slot_by_id(client, FREE_VENUE, slot["id"]))["remaining"] == slot["remaining"], "nothing changed"
+
+
+async def test_bad_checksum_is_named(client, make_account):
+    me = await make_account("tourist")
+    good = resident_id()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    res = await book(client, me["headers"], 1, [{"name": "赵六", "id_type": "resident_id", "id_number": bad}])
+    assert res.status_code == 400 and res.json()["code"] == "invalid_id_number"
+    assert res.json()["errors"][0]["field"] == "visitors[0].id_number"
+
+
+async def test_same_visitor_twice_at_a_venue_and_day_is_409(client, make_account):
+    a, b = await make_account("tourist"), await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    person = visitor("钱七")
+    assert (await book(client, a["headers"], slot["id"], [person])).status_code == 201
+    # another account, another slot the same day: still the same person
+    day = slot["starts_at"][:10]
+    other = next(s for s in (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": day})).json()["items"]
+                 if s["id"] != slot["id"] and s["status"] == "open")
+    again = await book(client, b["headers"], other["id"], [visitor("孙八"), dict(person, id_number=person["id_number"].lower())])
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_visitor"
+    assert (await slot_by_id(client, FREE_VENUE, other["id"]))["remaining"] == other["remaining"], "seats untouched"
+    twice = await book(client, b["headers"], other["id"], [person, person])
+    assert twice.status_code == 409 and twice.json()["code"] == "duplicate_visitor"
+
+
+async def test_party_size_is_limited(client, make_account):
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    res = await book(client, me["headers"], slot["id"], [visitor() for _ in range(6)])
+    assert res.status_code == 400 and res.json()["code"] == "party_too_large"
+
+
+async def test_120_concurrent_bookings_never_oversell_20_seats(client, make_account, admin):
+    slot = await fresh_slot(client, FREE_VENUE, admin["headers"], capacity=20)
+    tourists = [await make_account("tourist") for _ in range(40)]
+    attempts = [book(client, t["headers"], slot["id"], [visitor(f"游客{i}")]) for i in range(3) for t in tourists]
+    results = await asyncio.gather(*attempts)
+    statuses = [r.status_code for r in results]
+    assert all(s < 500 for s in statuses), statuses
+    ok = [r for r in results if r.status_code == 201]
+    refused = [r for r in results if r.status_code != 201]
+    assert len(ok) == 20
+    assert {r.status_code for r in refused} == {409}
+    assert {r.json()["code"] for r in refused} <= {"slot_full", "booking_limit"}
+    after = await slot_by_id(client, FREE_VENUE, slot["id"])
+    assert after["remaining"] == 0 and after["status"] == "full"
+    held = await Reservation.select(Reservation.party_size).where(
+        (Reservation.slot == slot["id"]) & (Reservation.status == "confirmed"))
+    assert sum(r["party_size"] for r in held) == 20
+    assert (await Slot.select(Slot.booked).where(Slot.id == slot["id"]).first())["booked"] == 20
+
+
+async def test_booking_limit_per_tourist(client, make_account):
+    me = await make_account("tourist")
+    slots = [await fresh_slot(client, v) for v in ("changzhou-museum", "wujin-museum", "liyang-museum",
+                                                   "qu-qiubai-memorial", "changzhou-art-museum", "tianning-chan-temple")]
+    codes = [(await book(client, me["headers"], s["id"], [visitor()])).status_code for s in slots]
+    assert codes[:5] == [201] * 5
+    sixth = await book(client, me["headers"], slots[5]["id"], [visitor()])
+    assert sixth.status_code == 409 and sixth.json()["code"] == "booking_limit"
+
+
+async def test_idempotency_key_replays_the_first_answer(client, make_account):
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    key = {"Idempotency-Key": uuid.uuid4().hex, **me["headers"]}
+    people = [visitor("周九")]
+    replies = await asyncio.gather(*[book(client, key, slot["id"], people) for _ in range(8)])
+    assert {r.status_code for r in replies} == {201}
+    assert len({r.json()["id"] for r in replies}) == 1
+    assert (await slot_by_id(client, FREE_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 1
+    mine = (await client.get("/api/v1/reservations", headers=me["headers"])).json()
+    assert mine["total"] == 1
+    reused = await book(client, key, slot["id"], [visitor("吴十")])
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+
+
+async def test_unpaid_hold_frees_its_seats_by_itself(client, make_account):
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, PAID_VENUE)
+    res = await book(client, me["headers"], slot["id"], [visitor(), visitor()])
+    assert res.status_code == 201
+    body = res.json()
+    assert body["status"] == "pending_payment" and body["amount_fen"] == 2 * slot["price_fen"] > 0
+    assert body["hold_expires_at"]
+    assert (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 2
+    # the hold runs out (we move its deadline rather than wait 15 minutes); nobody calls anything
+    await Reservation.update({Reservation.hold_expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
+        Reservation.public_id == uuid.UUID(body["id"]))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"]:
+            break
+        await asyncio.sleep(0.2)
+    assert (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"]
+    after = (await client.get(f"/api/v1/reservations/{body['id']}", headers=me["headers"])).json()
+    assert after["status"] == "expired"
+    kinds = [n["kind"] for n in (await client.get("/api/v1/me/notifications", headers=me["headers"])).json()]
+    assert "hold_expired" in kinds
+
+
+async def test_waitlist_is_promoted_within_seconds_of_a_cancellation(client, make_account, admin):
+    first, second, third = await make_account("tourist"), await make_account("tourist"), await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE, admin["headers"], capacity=1)
+    a = await book(client, first["headers"], slot["id"], [visitor()])
+    assert a.status_code == 201
+    full = await book(client, second["headers"], slot["id"], [visitor()])
+    assert full.status_code == 409 and full.json()["code"] == "slot_full"
+    b = await book(client, second["headers"], slot["id"], [visitor()], waitlist=True)
+    c = await book(client, third["headers"], slot["id"], [visitor()], waitlist=True)
+    assert b.json()["status"] == "waitlisted" and b.json()["waitlist_position"] == 1
+    assert c.json()["waitlist_position"] == 2
+    cancelled = await client.post(f"/api/v1/reservations/{a.json()['id']}/cancel", headers=first["headers"])
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    deadline = time.monotonic() + 5
+    status = None
+    while time.monotonic() < deadline:
+        status = (await client.get(f"/api/v1/reservations/{b.json()['id']}", headers=second["headers"])).json()["status"]
+        if status == "confirmed":
+            break
+        await asyncio.sleep(0.1)
+    assert status == "confirmed"
+    assert (await client.get(f"/api/v1/reservations/{c.json()['id']}", headers=third["headers"])).json()[
+        "waitlist_position"] == 1
+    notes = (await client.get("/api/v1/me/notifications", headers=second["headers"])).json()
+    assert notes[0]["kind"] == "waitlist_promoted" and notes[0]["reservation_id"] == b.json()["id"]
+    again = await client.post(f"/api/v1/reservations/{a.json()['id']}/cancel", headers=first["headers"])
+    assert again.status_code == 409 and again.json()["code"] == "not_cancellable"
+
+
+async def test_cancel_closes_at_the_cut_off(client, make_account):
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    res = await book(client, me["headers"], slot["id"], [visitor()])
+    soon = datetime.now(UTC) + timedelta(minutes=10)  # the museum's cut-off is 30 minutes
+    await Slot.update({Slot.starts_at: soon, Slot.ends_at: soon + timedelta(hours=1)}).where(Slot.id == slot["id"])
+    late = await client.post(f"/api/v1/reservations/{res.json()['id']}/cancel", headers=me["headers"])
+    assert late.status_code == 409 and late.json()["code"] == "cancel_too_late"
+    assert (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=me["headers"])).json()["status"] == \
+        "confirmed"
+
+
+async def test_staff_manage_capacity_only_at_their_venue(client, make_account):
+    staff = await make_account("staff", venues=(FREE_VENUE,))
+    elsewhere = await make_account("staff", venues=("wujin-museum",))
+    tourist = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    url = f"/api/v1/venues/{FREE_VENUE}/slots/{slot['id']}"
+    assert (await client.patch(url, json={"capacity": 5})).status_code == 401
+    assert (await client.patch(url, json={"capacity": 5}, headers=tourist["headers"])).status_code == 403
+    res = await client.patch(url, json={"capacity": 5}, headers=elsewhere["headers"])
+    assert res.status_code == 403 and res.json()["code"] == "forbidden_venue"
+    for _ in range(3):
+        await book(client, (await make_account("tourist"))["headers"], slot["id"], [visitor()])
+    below = await client.patch(url, json={"capacity": 2}, headers=staff["headers"])
+    assert below.status_code == 409 and below.json()["code"] == "capacity_below_booked"
+    ok = await client.patch(url, json={"capacity": 3}, headers=staff["headers"])
+    assert ok.status_code == 200 and ok.json()["capacity"] == 3 and ok.json()["status"] == "full"
+    assert (await client.patch(url, json={"capacity": -1}, headers=staff["headers"])).status_code == 400
+    wrong = await client.patch(f"/api/v1/venues/wujin-museum/slots/{slot['id']}", json={"capacity": 9},
+                               headers=elsewhere["headers"])
+    assert wrong.status_code == 404
+
+
+async def test_closing_a_slot_cancels_and_notifies_its_holders(client, make_account):
+    staff = await make_account("staff", venues=(FREE_VENUE,))
+    holder = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    res = await book(client, holder["headers"], slot["id"], [visitor(), visitor()])
+    closed = await client.patch(f"/api/v1/venues/{FREE_VENUE}/slots/{slot['id']}", json={"status": "closed"},
+                                headers=staff["headers"])
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    after = (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=holder["headers"])).json()
+    assert after["status"] == "cancelled" and after["cancel_reason"] == "slot_closed"
+    notes = (await client.get("/api/v1/me/notifications", headers=holder["headers"])).json()
+    assert notes[0]["kind"] == "slot_closed"
+    refused = await book(client, holder["headers"], slot["id"], [visitor()])
+    assert refused.status_code == 409 and refused.json()["code"] == "venue_closed"
+    assert (await Slot.select(Slot.booked).where(Slot.id == slot["id"]).first())["booked"] == 0
+
+
+async def test_unknown_slot_and_reservation(client, make_account):
+    me = await make_account("tourist")
+    res = await book(client, me["headers"], 99_999_999, [visitor()])
+    assert res.status_code == 404 and res.json()["code"] == "slot_not_found"
+    assert (await client.get("/api/v1/reservations/not-a-uuid", headers=me["headers"])).status_code == 404
