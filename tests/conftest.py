@@ -82,7 +82,7 @@ async def app(prepared_database: None) -> Litestar:
 
 
 @pytest.fixture(scope="session")
-async def client(app: Litestar):
+async def _session_client(app: Litestar):
     """An async HTTP client on the app, in the test's own event loop.
 
     Litestar's AsyncTestClient runs the app on a blocking portal in another thread, which serialises
@@ -95,12 +95,12 @@ async def client(app: Litestar):
             yield test_client
 
 
-@pytest.fixture(autouse=True)
-async def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
-    """Each test gets its own auth rate-limit budget (the limit itself is tested explicitly)."""
-    if "client" in request.fixturenames:
-        app: Litestar = request.getfixturevalue("app")
-        await app.stores.get("rate_limit").delete_all()
+@pytest.fixture
+async def client(app: Litestar, _session_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The app's client; each test starts with its own auth rate-limit budget and no cookies."""
+    await app.stores.get("rate_limit").delete_all()
+    _session_client.cookies.clear()
+    return _session_client
 
 
 class Accounts:

@@ -7,12 +7,15 @@ Run: `make test` (builds pwa/dist and installs Chromium), or `.venv/bin/pytest -
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-pytestmark = pytest.mark.e2e
+# anyio runs these tests and the suite's async fixtures (on which `live_server_url` rests) in one
+# event loop, so Playwright's async API is used.
+pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,53 +30,63 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
+def chromium() -> str:
     assert Path(CHROMIUM).is_file(), "Debian's Chromium is missing: `make chromium` installs it"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+async def playwright(chromium: str) -> AsyncIterator:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+async def browser(playwright) -> AsyncIterator:
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    await browser.close()
 
 
 class Phone:
     """A fresh phone-sized browser context and page that records console errors."""
 
-    def __init__(self, browser, base_url: str) -> None:
+    def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.context = browser.new_context(
+        self.errors: list[str] = []
+
+    async def start(self, browser) -> Phone:
+        self.context = await browser.new_context(
             viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
         )
-        self.page = self.context.new_page()
+        self.page = await self.context.new_page()
         self.page.set_default_timeout(15_000)
-        self.errors: list[str] = []
-        self.page.on(
-            "console",
-            lambda msg: self.errors.append(f"console.{msg.type}: {msg.text} @ {msg.location.get('url')}")
-            if msg.type == "error"
-            else None,
-        )
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        return self
 
-    def open(self, path: str) -> None:
-        self.page.goto(self.base_url + path, wait_until="domcontentloaded")
+    def _console(self, msg) -> None:
+        if msg.type == "error":
+            self.errors.append(f"console.error: {msg.text} @ {msg.location.get('url')}")
 
-    def close(self) -> None:
-        self.context.close()
+    async def open(self, path: str) -> None:
+        await self.page.goto(self.base_url + path, wait_until="domcontentloaded")
+
+    async def html(self, prop: str) -> str:
+        return await self.page.evaluate(f"document.documentElement.{prop}")
 
 
 @pytest.fixture
-def phone(browser, live_server_url: str) -> Iterator[Phone]:
-    p = Phone(browser, live_server_url)
+async def phone(browser, live_server_url: str) -> AsyncIterator[Phone]:
+    p = await Phone(live_server_url).start(browser)
     yield p
-    p.close()
+    await p.context.close()
 
 
 @pytest.fixture(scope="module")
 def some_venue(live_server_url: str) -> dict:
-    import httpx
-
     res = httpx.get(f"{live_server_url}/api/v1/venues", params={"limit": 1, "lang": "zh"}, timeout=10)
     assert res.status_code == 200, res.text
     items = res.json()["items"]
@@ -81,29 +94,45 @@ def some_venue(live_server_url: str) -> dict:
     return items[0]
 
 
-def test_venue_list_renders_chinese_cards(phone: Phone) -> None:
-    phone.open("/venues")
+async def test_venue_list_renders_chinese_cards(phone: Phone) -> None:
+    await phone.open("/venues")
     cards = phone.page.get_by_test_id("venue-card")
-    cards.first.wait_for(state="visible")
-    assert cards.count() >= 1
-    name = phone.page.get_by_test_id("venue-name").first.inner_text()
+    await cards.first.wait_for(state="visible")
+    assert await cards.count() >= 1
+    name = await phone.page.get_by_test_id("venue-name").first.inner_text()
     assert CJK.search(name), f"expected a Chinese venue name, got {name!r}"
-    assert phone.page.evaluate("document.documentElement.lang") == "zh-CN"
-    assert phone.page.locator("main#main").count() == 1
+    assert await phone.html("lang") == "zh-CN"
+    assert await phone.page.locator("main#main").count() == 1
 
 
-def test_manifest_is_installable(phone: Phone) -> None:
-    phone.open("/")
-    phone.page.wait_for_load_state("load")
-    cdp = phone.page.context.new_cdp_session(phone.page)
-    manifest = cdp.send("Page.getAppManifest")
-    assert manifest.get("errors", []) == [], manifest.get("errors")
-    assert manifest["url"].endswith("/manifest.webmanifest")
-    result = cdp.send("Page.getInstallabilityErrors")
-    assert result["installabilityErrors"] == [], result["installabilityErrors"]
+async def test_manifest_is_installable(playwright, live_server_url: str, tmp_path: Path) -> None:
+    # Chrome never offers installation in an incognito profile, which is what a plain Playwright
+    # context is; a persistent profile is a normal one.
+    context = await playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    try:
+        page = context.pages[0] if context.pages else await context.new_page()
+        await page.goto(live_server_url + "/", wait_until="load")
+        await page.get_by_test_id("venue-card").first.wait_for(state="visible")
+        cdp = await page.context.new_cdp_session(page)
+        manifest = await cdp.send("Page.getAppManifest")
+        assert manifest.get("errors", []) == [], manifest.get("errors")
+        assert manifest["url"].endswith("/manifest.webmanifest")
+        result = await cdp.send("Page.getInstallabilityErrors")
+        assert result["installabilityErrors"] == [], result["installabilityErrors"]
+    finally:
+        await context.close()
 
 
-def test_screens_have_no_console_errors(phone: Phone, some_venue: dict) -> None:
+async def test_screens_have_no_console_errors(phone: Phone, some_venue: dict) -> None:
     for path, ready in [
         ("/", "venue-card"),
         ("/venues", "venue-card"),
@@ -111,65 +140,65 @@ def test_screens_have_no_console_errors(phone: Phone, some_venue: dict) -> None:
         ("/me", "form-login"),
         ("/no/such/page", None),
     ]:
-        phone.open(path)
+        await phone.open(path)
         if ready:
-            phone.page.get_by_test_id(ready).first.wait_for(state="visible")
+            await phone.page.get_by_test_id(ready).first.wait_for(state="visible")
         else:
-            phone.page.get_by_role("heading", level=1).wait_for(state="visible")
-        phone.page.wait_for_load_state("networkidle")
+            await phone.page.get_by_role("heading", level=1).wait_for(state="visible")
+        await phone.page.wait_for_load_state("networkidle")
     assert phone.errors == []
 
 
-def test_switching_to_english(phone: Phone) -> None:
-    phone.open("/")
-    phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
-    phone.page.get_by_test_id("lang-toggle").click()
-    phone.page.get_by_role("heading", name="Browse by category").wait_for(state="visible")
-    assert phone.page.evaluate("document.documentElement.lang") == "en"
+async def test_switching_to_english(phone: Phone) -> None:
+    await phone.open("/")
+    await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
+    await phone.page.get_by_test_id("lang-toggle").click()
+    await phone.page.get_by_role("heading", name="Browse by category").wait_for(state="visible")
+    assert await phone.html("lang") == "en"
     nav = phone.page.get_by_role("navigation", name="Main navigation")
-    assert nav.get_by_role("link", name="Venues").is_visible()
+    assert await nav.get_by_role("link", name="Venues").is_visible()
     # the API is asked in English too, and the choice survives a reload
-    with phone.page.expect_response(lambda r: "/api/v1/venues" in r.url and "lang=en" in r.url):
-        phone.page.reload()
-    phone.page.get_by_role("heading", name="Browse by category").wait_for(state="visible")
+    async with phone.page.expect_response(lambda r: "/api/v1/venues" in r.url and "lang=en" in r.url):
+        await phone.page.reload()
+    await phone.page.get_by_role("heading", name="Browse by category").wait_for(state="visible")
     assert phone.errors == []
 
 
-def test_deep_link_renders_the_venue(phone: Phone, some_venue: dict) -> None:
-    phone.open(f"/venues/{some_venue['slug']}")
+async def test_deep_link_renders_the_venue(phone: Phone, some_venue: dict) -> None:
+    await phone.open(f"/venues/{some_venue['slug']}")
     title = phone.page.get_by_test_id("venue-title")
-    title.wait_for(state="visible")
-    assert title.inner_text() == some_venue["name"]
-    nav_link = phone.page.get_by_test_id("navigate")
-    assert nav_link.get_attribute("href").startswith("https://uri.amap.com/marker?position=")
-    assert phone.page.get_by_test_id("book").is_disabled()
+    await title.wait_for(state="visible")
+    assert await title.inner_text() == some_venue["name"]
+    href = await phone.page.get_by_test_id("navigate").get_attribute("href")
+    assert href.startswith("https://uri.amap.com/marker?position=")
+    assert await phone.page.get_by_test_id("book").is_disabled()
     assert phone.errors == []
 
 
-def test_large_text_mode_persists(phone: Phone) -> None:
-    phone.open("/me")
+async def test_large_text_mode_persists(phone: Phone) -> None:
+    await phone.open("/me")
     switch = phone.page.get_by_role("switch")
-    switch.wait_for(state="visible")
-    switch.click()
-    assert "cx-large" in phone.page.evaluate("document.documentElement.className")
-    phone.page.reload()
-    phone.page.get_by_role("switch").wait_for(state="visible")
-    assert "cx-large" in phone.page.evaluate("document.documentElement.className")
-    assert phone.page.get_by_role("switch").get_attribute("aria-checked") == "true"
+    await switch.wait_for(state="visible")
+    await switch.click()
+    assert "cx-large" in await phone.html("className")
+    await phone.page.reload()
+    await phone.page.get_by_role("switch").wait_for(state="visible")
+    assert "cx-large" in await phone.html("className")
+    assert await phone.page.get_by_role("switch").get_attribute("aria-checked") == "true"
 
 
-def test_venue_list_works_offline_after_one_visit(phone: Phone) -> None:
-    phone.open("/venues")
-    phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
+async def test_venue_list_works_offline_after_one_visit(phone: Phone) -> None:
+    await phone.open("/venues")
+    await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
     # wait until the service worker controls the page, then load once more through it
-    phone.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-    phone.page.reload()
-    phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
-    phone.page.wait_for_load_state("networkidle")
-    phone.context.set_offline(True)
+    await phone.page.wait_for_function("navigator.serviceWorker?.controller != null")
+    await phone.page.reload()
+    await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
+    await phone.page.wait_for_load_state("networkidle")
+    await phone.context.set_offline(True)
     try:
-        phone.page.reload()
-        phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
-        assert CJK.search(phone.page.get_by_test_id("venue-name").first.inner_text())
+        await phone.page.reload()
+        await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
+        assert CJK.search(await phone.page.get_by_test_id("venue-name").first.inner_text())
     finally:
-        phone.context.set_offline(False)
+        await phone.context.set_offline(False)
