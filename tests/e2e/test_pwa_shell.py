@@ -7,6 +7,7 @@ Run: `make test` (builds pwa/dist and installs Chromium), or `.venv/bin/pytest -
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -200,5 +201,25 @@ async def test_venue_list_works_offline_after_one_visit(phone: Phone) -> None:
         await phone.page.reload()
         await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
         assert CJK.search(await phone.page.get_by_test_id("venue-name").first.inner_text())
+        # a server page (not the app shell) cannot be had offline: the bilingual offline page
+        await phone.open("/healthz")
+        await phone.page.get_by_role("heading", name="You are offline").wait_for(state="visible")
     finally:
         await phone.context.set_offline(False)
+
+
+async def test_register_shows_the_profile(phone: Phone) -> None:
+    email = f"e2e-{uuid.uuid4().hex[:10]}@changxiang.test"
+    await phone.open("/me")
+    await phone.page.get_by_test_id("mode-register").click()
+    form = phone.page.get_by_test_id("form-register")
+    await form.get_by_label("昵称").fill("常州游客")
+    await form.get_by_label("邮箱").fill(email)
+    await form.get_by_label("密码").fill("correct-horse-9")
+    await form.locator("button[type=submit]").click()
+    profile = phone.page.get_by_test_id("profile")
+    await profile.wait_for(state="visible")
+    assert "常州游客" in await profile.inner_text() and email in await profile.inner_text()
+    await phone.page.reload()  # the session outlives a reload
+    await profile.wait_for(state="visible")
+    assert phone.errors == []

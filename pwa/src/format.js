@@ -1,0 +1,71 @@
+// Display helpers for venue fields.
+import { t, lang } from './i18n'
+
+export function formatPrice(fen) {
+  if (fen === null || fen === undefined) return ''
+  if (fen === 0) return t('venue.free')
+  const yuan = fen / 100
+  return t('venue.price', { yuan: Number.isInteger(yuan) ? String(yuan) : yuan.toFixed(2) })
+}
+
+export function formatDistance(m) {
+  if (m === null || m === undefined) return ''
+  if (m < 1000) return `${Math.round(m)} m`
+  return `${(m / 1000).toFixed(m < 10000 ? 1 : 0)} km`
+}
+
+export function formatNumber(n) {
+  if (n === null || n === undefined) return ''
+  return new Intl.NumberFormat(lang.value === 'zh' ? 'zh-CN' : 'en-GB').format(n)
+}
+
+const DAYS = {
+  zh: { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日' },
+  en: { Mo: 'Mon', Tu: 'Tue', We: 'Wed', Th: 'Thu', Fr: 'Fri', Sa: 'Sat', Su: 'Sun' },
+}
+
+/**
+ * Make an OpenStreetMap opening_hours value readable: "Tu-Su 09:00-17:00; Mo off" becomes
+ * "周二至周日 09:00-17:00；周一 闭馆". Anything it does not understand is shown as given.
+ */
+export function formatHours(value) {
+  if (!value || typeof value !== 'string') return t('hours.unknown')
+  const zh = lang.value === 'zh'
+  const days = DAYS[zh ? 'zh' : 'en']
+  if (value.trim() === '24/7') return t('hours.always')
+  const rules = value.split(';').map((r) => r.trim()).filter(Boolean)
+  const out = []
+  for (const rule of rules) {
+    if (/^\d{1,2}:\d{2}-\d{1,2}:\d{2}(,\s*\d{1,2}:\d{2}-\d{1,2}:\d{2})*$/.test(rule)) {
+      out.push(`${t('hours.daily')} ${rule.replace(/,\s*/g, ', ')}`)
+      continue
+    }
+    const m = rule.match(/^((?:(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:-(?:Mo|Tu|We|Th|Fr|Sa|Su))?,?)+)\s+(.+)$/)
+    if (!m) {
+      out.push(rule)
+      continue
+    }
+    const dayText = m[1]
+      .split(',')
+      .filter(Boolean)
+      .map((part) => {
+        if (part === 'PH') return t('hours.holidays')
+        if (part === 'Mo-Su') return t('hours.daily')
+        const [a, b] = part.split('-')
+        return b ? `${days[a]}${zh ? '至' : '–'}${days[b]}` : days[a]
+      })
+      .join(zh ? '、' : ', ')
+    const time = m[2] === 'off' || m[2] === 'closed' ? t('hours.closed') : m[2].replace(/,\s*/g, ', ')
+    const closed = time === t('hours.closed')
+    out.push(zh && closed ? `${dayText}${time}` : `${dayText} ${time}`)
+  }
+  return out.join(zh ? '；' : '; ')
+}
+
+/** AMap marker link. AMap's URI API converts from WGS-84 itself when told coordinate=wgs84. */
+export function amapMarkerUrl(venue) {
+  const { lat, lng } = venue.location || {}
+  if (typeof lat !== 'number' || typeof lng !== 'number') return ''
+  const name = encodeURIComponent(venue.name || '')
+  return `https://uri.amap.com/marker?position=${lng},${lat}&name=${name}&coordinate=wgs84&src=changxiang&callnative=1`
+}

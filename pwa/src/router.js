@@ -1,0 +1,49 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import HomeView from './views/HomeView.vue'
+
+const routes = [
+  { path: '/', name: 'home', component: HomeView, meta: { title: 'nav.home', tab: 'home' } },
+  {
+    path: '/venues',
+    name: 'venues',
+    component: () => import('./views/VenueListView.vue'),
+    meta: { title: 'venues.title', tab: 'venues' },
+  },
+  {
+    path: '/venues/:slug',
+    name: 'venue',
+    component: () => import('./views/VenueDetailView.vue'),
+    meta: { title: 'venues.title', tab: 'venues', detail: true },
+  },
+  {
+    path: '/me',
+    name: 'me',
+    component: () => import('./views/MeView.vue'),
+    meta: { title: 'me.title', tab: 'me' },
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('./views/NotFoundView.vue'),
+    meta: { title: 'notFound.title' },
+  },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior(to, from, saved) {
+    if (saved) return saved
+    if (to.path === from.path) return false
+    return { top: 0 }
+  },
+})
+
+// After a deploy, a page still running the previous build may ask for a screen's chunk that is
+// gone: load the new build at the address the visitor was going to.
+router.onError((err, to) => {
+  const msg = String(err?.message || '')
+  if (/dynamically imported module|Importing a module script failed|Failed to fetch/i.test(msg) && to?.fullPath) {
+    window.location.assign(to.fullPath)
+  }
+})

@@ -1,0 +1,70 @@
+/* Changxiang service worker (Workbox, built by vite-plugin-pwa with the injectManifest strategy).
+ *
+ * - precaches the app shell (index.html, JS, CSS, icons, offline.html)
+ * - client-side routes are answered with the precached index.html, except server paths
+ * - GET /api/v1/venues* is NetworkFirst, so the venue list and details seen once work offline
+ * - a navigation that can be answered neither from the network nor the cache gets offline.html
+ */
+import { clientsClaim } from 'workbox-core'
+import {
+  precacheAndRoute,
+  cleanupOutdatedCaches,
+  createHandlerBoundToURL,
+  matchPrecache,
+} from 'workbox-precaching'
+import { registerRoute, NavigationRoute, setCatchHandler } from 'workbox-routing'
+import { NetworkFirst, NetworkOnly, StaleWhileRevalidate } from 'workbox-strategies'
+import { ExpirationPlugin } from 'workbox-expiration'
+import { CacheableResponsePlugin } from 'workbox-cacheable-response'
+
+// registerType "autoUpdate": a new worker takes over at once.
+self.skipWaiting()
+clientsClaim()
+
+precacheAndRoute(self.__WB_MANIFEST)
+cleanupOutdatedCaches()
+
+// Paths the server answers itself; never replace them with the app shell.
+const SERVER_PATHS = [/^\/api\//, /^\/schema/, /^\/healthz/, /^\/readyz/, /^\/metrics/]
+
+registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: SERVER_PATHS }))
+
+// Venue list and details: fresh when online, the last answer when offline.
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' &&
+    url.origin === self.location.origin &&
+    url.pathname.startsWith('/api/v1/venues'),
+  new NetworkFirst({
+    cacheName: 'cx-api-venues',
+    networkTimeoutSeconds: 6,
+    plugins: [
+      new CacheableResponsePlugin({ statuses: [200] }),
+      new ExpirationPlugin({ maxEntries: 300, maxAgeSeconds: 14 * 24 * 3600 }),
+    ],
+  }),
+)
+
+// Venue photos and other same-origin media.
+registerRoute(
+  ({ url, request }) => request.destination === 'image' && url.origin === self.location.origin,
+  new StaleWhileRevalidate({
+    cacheName: 'cx-images',
+    plugins: [
+      new CacheableResponsePlugin({ statuses: [200] }),
+      new ExpirationPlugin({ maxEntries: 200, maxAgeSeconds: 30 * 24 * 3600 }),
+    ],
+  }),
+)
+
+// Other navigations (the server paths above): network only, so that they can fail into
+// the catch handler below when offline.
+registerRoute(({ request }) => request.mode === 'navigate', new NetworkOnly())
+
+setCatchHandler(async ({ request }) => {
+  if (request.mode === 'navigate' || request.destination === 'document') {
+    const page = await matchPrecache('offline.html')
+    if (page) return page
+  }
+  return Response.error()
+})

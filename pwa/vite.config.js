@@ -1,0 +1,76 @@
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { VantResolver } from '@vant/auto-import-resolver'
+import { VitePWA } from 'vite-plugin-pwa'
+
+// The API server the dev server proxies to (`make run` starts it on 127.0.0.1:8000).
+const apiTarget = process.env.CX_API_URL || 'http://127.0.0.1:8000'
+
+export const THEME_COLOR = '#0e4a4a'
+export const BACKGROUND_COLOR = '#f7f3ea'
+
+export default defineConfig({
+  plugins: [
+    vue(),
+    // Vant components are imported on demand (component + its CSS) as templates use them.
+    Components({ resolvers: [VantResolver()], dts: false }),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.js',
+      registerType: 'autoUpdate',
+      injectRegister: 'script-defer',
+      includeAssets: ['offline.html', 'icons/*.png', 'robots.txt'],
+      manifest: {
+        id: '/',
+        name: '常享 Changxiang',
+        short_name: '常享',
+        description: '常州文旅：场馆、活动、预约与导览 · Culture & travel in Changzhou',
+        lang: 'zh-CN',
+        dir: 'ltr',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        theme_color: THEME_COLOR,
+        background_color: BACKGROUND_COLOR,
+        categories: ['travel', 'lifestyle', 'education'],
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+        shortcuts: [
+          { name: '场馆 Venues', short_name: '场馆', url: '/venues', icons: [{ src: '/icons/icon-192.png', sizes: '192x192' }] },
+        ],
+      },
+      injectManifest: {
+        globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest,woff2}'],
+        // the apple-touch/favicon PNGs are small; everything else precached is the app shell
+        maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2020',
+    cssCodeSplit: true,
+    reportCompressedSize: true,
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+    proxy: {
+      '/api': { target: apiTarget, changeOrigin: true },
+      '/media': { target: apiTarget, changeOrigin: true },
+    },
+  },
+  preview: {
+    proxy: {
+      '/api': { target: apiTarget, changeOrigin: true },
+    },
+  },
+})
