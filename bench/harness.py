@@ -87,6 +87,10 @@ def wrk(url: str, seconds: int = 5, connections: int = 32, threads: int = 1) -> 
         raise SystemExit("wrk is not installed: `make bench` installs it from Debian")
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
                          capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> WrkResult:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
@@ -104,3 +108,45 @@ def interleaved(base_url: str, paths: dict[str, str], rounds: int = 3, seconds: 
         for name, path in paths.items():
             runs[name].append(wrk(base_url + path, seconds=seconds))
     return {name: sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2] for name, results in runs.items()}
+
+
+async def post_many(url: str, requests: list[tuple[str, dict[str, str], bytes]], connections: int) -> tuple[float, list[tuple[int, bytes]]]:
+    """Send every (path, headers, body) POST over `connections` keep-alive HTTP/1.1 connections at once.
+
+    A minimal asyncio client: httpx's pool tops out near 150 requests/s on this machine, which would
+    measure the client, not the server.
+    """
+    import asyncio
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(requests)):
+        queue.put_nowait(index)
+    answers: list[tuple[int, bytes]] = [(0, b"")] * len(requests)
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        try:
+            while True:
+                try:
+                    index = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                path, headers, body = requests[index]
+                head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {len(body)}\r\n"
+                head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+                writer.write(head.encode() + body)
+                status_line = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value.strip())
+                answers[index] = (int(status_line.split()[1]), await reader.readexactly(length))
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(connections)])
+    return time.perf_counter() - started, answers

@@ -124,6 +124,7 @@ async def _slot(slot_id: int) -> dict | None:
 
 
 async def _take_seats(slot_id: int, n: int) -> bool:
+    """Hold `n` seats if they are free: one conditional UPDATE, so two requests can't both take the last."""
     rows = await Slot.raw(
         "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' AND booked + {} <= capacity "
         "RETURNING id",
@@ -251,22 +252,27 @@ class ReservationService:
             raise Conflict("slot_past", "this slot has ended")
         if slot["status"] == "closed":
             raise Conflict("venue_closed", "the venue is closed at this time")
-        venue = await _venue(slot["venue_slug"])
+        if slot["booked"] + len(data.visitors) > slot["capacity"] and not data.waitlist:
+            raise Conflict("slot_full", "no seats left in this slot")  # fast path; the UPDATE below decides
+        venue_slug = slot["venue_slug"]
+        cutoff = await Venue.select(Venue.cancel_cutoff_minutes).where(Venue.slug == venue_slug).first()
         visit_date = slot["starts_at"].astimezone(CITY_TZ).date()
         n = len(data.visitors)
         visitors = [
-            {
-                "position": i,
-                "name_enc": box.encrypt(v.name.strip(), "visitor.name"),
-                "name_masked": mask_name(v.name),
-                "id_type": v.id_type,
-                "id_number_enc": box.encrypt(num, "visitor.id_number"),
-                "id_number_masked": mask_id_number(v.id_type, num),
-                "id_fingerprint": fp,
-            }
+            Visitor(
+                position=i,
+                name_enc=box.encrypt(v.name.strip(), "visitor.name"),
+                name_masked=mask_name(v.name),
+                id_type=v.id_type,
+                id_number_enc=box.encrypt(num, "visitor.id_number"),
+                id_number_masked=mask_id_number(v.id_type, num),
+                id_fingerprint=fp,
+            )
             for i, (v, num, fp) in enumerate(zip(data.visitors, numbers, fingerprints))
         ]
         public_id = uuid.uuid4()
+        status = "confirmed" if slot["price_fen"] == 0 else "pending_payment"
+        hold = now + timedelta(seconds=settings.payment_hold_s) if status == "pending_payment" else None
         try:
             async with write_transaction():
                 if not is_sqlite():  # one user's bookings queue behind each other: the limit holds
@@ -279,38 +285,55 @@ class ReservationService:
                         if is_unique_violation(exc):
                             raise _IdempotencyRace from None
                         raise
-                active = await Reservation.count().where(
-                    (Reservation.user_id == user.id)
-                    & Reservation.status.is_in(list(ACTIVE))
-                    & (Reservation.visit_date >= city_today())
-                )
-                if active >= settings.max_active_bookings:
+                active = await Slot.raw(
+                    "SELECT count(*) AS n FROM reservations WHERE user_id = {} AND visit_date >= {} "
+                    "AND status IN ('confirmed', 'pending_payment', 'waitlisted')", user.id, city_today())
+                if active[0]["n"] >= settings.max_active_bookings:
                     raise Conflict("booking_limit", f"at most {settings.max_active_bookings} active bookings")
-                if await _take_seats(slot["id"], n):
-                    status = "confirmed" if slot["price_fen"] == 0 else "pending_payment"
-                elif data.waitlist:
-                    status = "waitlisted"
-                else:
-                    raise Conflict("slot_full", "no seats left in this slot")
-                hold = now + timedelta(seconds=settings.payment_hold_s) if status == "pending_payment" else None
                 inserted = await Reservation.insert(
-                    Reservation(public_id=public_id, user_id=user.id, slot=slot["id"], venue_slug=venue["slug"],
+                    Reservation(public_id=public_id, user_id=user.id, slot=slot["id"], venue_slug=venue_slug,
                                 visit_date=visit_date, status=status, party_size=n,
                                 amount_fen=slot["price_fen"] * n, hold_expires_at=hold, created_at=now)
                 ).returning(Reservation.id)
                 reservation_id = inserted[0]["id"]
                 try:
-                    await VisitorClaim.insert(
-                        *[VisitorClaim(claim_key=f"{venue['slug']}|{visit_date}|{fp}", reservation=reservation_id)
-                          for fp in fingerprints]
+                    await Slot.raw(
+                        "INSERT INTO visitor_claims (claim_key, reservation) VALUES "
+                        + ", ".join(["({}, {})"] * n),
+                        *[x for fp in fingerprints for x in (f"{venue_slug}|{visit_date}|{fp}", reservation_id)],
                     )
                 except Exception as exc:
                     if is_unique_violation(exc):
                         raise Conflict("duplicate_visitor",
                                        "a visitor already holds a booking at this venue on this day") from None
                     raise
-                await Visitor.insert(*[Visitor(reservation=reservation_id, **v) for v in visitors])
-                out = await self._out_by_id(reservation_id)
+                for v in visitors:
+                    v.reservation = reservation_id
+                await Visitor.insert(*visitors)
+                # Seats last: the slot row stays locked only from here to COMMIT.
+                taken = await Slot.raw(
+                    "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' "
+                    "AND booked + {} <= capacity RETURNING booked, capacity", n, slot["id"], n)
+                if taken:
+                    slot = {**slot, "booked": taken[0]["booked"], "capacity": taken[0]["capacity"]}
+                elif data.waitlist:
+                    status, hold = "waitlisted", None
+                    await Reservation.update({Reservation.status: status, Reservation.hold_expires_at: None}).where(
+                        Reservation.id == reservation_id)
+                else:
+                    raise Conflict("slot_full", "no seats left in this slot")
+                out = ReservationOut(
+                    id=str(public_id), status=status, venue_slug=venue_slug, slot=slot_out(slot, now),  # type: ignore[arg-type]
+                    visitors=[VisitorOut(name=v.name_masked, id_type=v.id_type, id_number_masked=v.id_number_masked)
+                              for v in visitors],
+                    party_size=n, amount_fen=slot["price_fen"] * n, currency="CNY", created_at=now.astimezone(CITY_TZ),
+                    hold_expires_at=hold.astimezone(CITY_TZ) if hold else None,
+                    cancel_deadline=(slot["starts_at"] - timedelta(
+                        minutes=(cutoff or {"cancel_cutoff_minutes": 30})["cancel_cutoff_minutes"])).astimezone(CITY_TZ)
+                    if status != "waitlisted" else None,
+                    waitlist_position=await self._waitlist_position(
+                        {"slot": slot["id"], "created_at": now, "id": reservation_id}) if status == "waitlisted" else None,
+                )
                 if idem_key:
                     await IdempotencyRecord.update({IdempotencyRecord.status_code: 201,
                                                     IdempotencyRecord.body: msgspec.json.encode(out).decode()}
@@ -321,7 +344,7 @@ class ReservationService:
                 raise Conflict("idempotency_in_progress", "a request with this key is still running") from None
             return replay
         log.info("reservation booked", extra={"reservation": str(public_id), "status": out.status, "party": n,
-                                              "venue": venue["slug"]})
+                                              "venue": venue_slug})
         return out
 
     async def _replay(self, key: str, request_hash: str) -> Replay | None:
