@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import NotFoundException
@@ -26,13 +25,13 @@ from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
-from backend.settings import Settings, get_settings
 from backend.reservations.controllers import (
     NotificationController,
     ReservationController,
     SlotController,
 )
 from backend.reservations.services import reservations
+from backend.settings import Settings, get_settings
 from backend.venues.controllers import VenueController
 from backend.venues.services import VenueCatalog
 
@@ -78,8 +77,9 @@ def _spa_fallback(index: Path):
             and not path.startswith(NON_APP_PREFIXES)
             and "." not in last
         ):
-            return File(index, content_disposition_type="inline", media_type="text/html",
-                        headers={"Cache-Control": "no-cache"})
+            return File(
+                index, content_disposition_type="inline", media_type="text/html", headers={"Cache-Control": "no-cache"}
+            )
         return _http_to_problem(exc).to_response(request)
 
     return handler
@@ -93,14 +93,22 @@ def _pwa_routes(dist: Path) -> list:
     if (dist / "assets").is_dir():
         routes.append(
             create_static_files_router(
-                path="/assets", directories=[dist / "assets"], opt=PUBLIC, include_in_schema=False,
+                path="/assets",
+                directories=[dist / "assets"],
+                opt=PUBLIC,
+                include_in_schema=False,
                 cache_control=CacheControlHeader(public=True, max_age=31_536_000, immutable=True),
                 name="pwa_assets",
             )
         )
     routes.append(
         create_static_files_router(
-            path="/", directories=[dist], html_mode=True, opt=PUBLIC, include_in_schema=False, name="pwa",
+            path="/",
+            directories=[dist],
+            html_mode=True,
+            opt=PUBLIC,
+            include_in_schema=False,
+            name="pwa",
             cache_control=CacheControlHeader(no_cache=True),
         )
     )
@@ -130,8 +138,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[AuthController, MeController, AdminUsersController, VenueController, SlotController,
-                        ReservationController, NotificationController],
+        route_handlers=[
+            AuthController,
+            MeController,
+            AdminUsersController,
+            VenueController,
+            SlotController,
+            ReservationController,
+            NotificationController,
+        ],
     )
 
     @asynccontextmanager
@@ -156,8 +171,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await start_database()
         if settings.admin_email and settings.admin_password:
             await accounts.ensure_admin(settings.admin_email, settings.admin_password)
-        log.info("changxiang started", extra={"database": "postgres" if settings.is_postgres else "sqlite",
-                                              "redis": settings.redis_url is not None})
+        log.info(
+            "changxiang started",
+            extra={
+                "database": "postgres" if settings.is_postgres else "sqlite",
+                "redis": settings.redis_url is not None,
+            },
+        )
 
     async def on_shutdown(app: Litestar) -> None:
         await stop_database()
@@ -174,12 +194,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[request_context_middleware, prometheus.middleware],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
         stores=stores,
-        state=State({"settings": settings, "jwt_auth": jwt_auth, "venue_catalog": VenueCatalog(settings.venue_cache_ttl_s)}),
+        state=State(
+            {"settings": settings, "jwt_auth": jwt_auth, "venue_catalog": VenueCatalog(settings.venue_cache_ttl_s)}
+        ),
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(
             title="Changxiang 常享 API",
             version="1.0.0",
-            description="The HTTP contract of Changxiang (see shared/API.md). Errors are RFC 9457 problem+json with a stable `code`.",
+            description=(
+                "The HTTP contract of Changxiang (see shared/API.md). "
+                "Errors are RFC 9457 problem+json with a stable `code`."
+            ),
             contact=Contact(name="Changxiang developers"),
             license=License(name="Apache-2.0", identifier="Apache-2.0"),
             path="/schema",

@@ -19,14 +19,19 @@ def main(argv: list[str]) -> int:
     chosen = argv or list(BENCHMARKS)
     db = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     store = "Redis" if os.environ.get("REDIS_URL") else "in-process stores"
-    print(f"# Changxiang bench — {time.strftime('%Y-%m-%d %H:%M')} — {db}, {store} — "
-          f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs")
+    print(
+        f"# Changxiang bench — {time.strftime('%Y-%m-%d %H:%M')} — {db}, {store} — "
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
     print(f"{'measure':<58} {'req/s':>10} {'ratio':>7}  notes")
     for name in chosen:
         module, target = BENCHMARKS[name]
         for label, rate, ratio, notes in module.run():
-            mark = "" if ratio == 1.0 or target is None else \
-                f"  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
+            mark = (
+                ""
+                if ratio == 1.0 or target is None
+                else f"  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
+            )
             print(f"{label:<58} {rate:>10.0f} {ratio:>7.2f}  {notes}{mark}")
     return 0
 

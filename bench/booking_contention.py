@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 
 from bench.harness import bench_env, cli, server
@@ -34,6 +33,8 @@ def _resident_id(n: int) -> str:
 async def _prepare(env: dict[str, str]) -> tuple[list[str], list[int]]:
     """Tourists and two fresh slots (100 seats, and 1,000 seats), written straight to the database."""
     os.environ.update(env)
+    from litestar.security.jwt import Token
+
     from backend.accounts.tables import User
     from backend.lib.auth import hash_password
     from backend.lib.db import start_database, stop_database
@@ -41,27 +42,41 @@ async def _prepare(env: dict[str, str]) -> tuple[list[str], list[int]]:
     from backend.reservations.tables import Slot
     from backend.settings import get_settings
     from backend.venues.tables import Venue
-    from litestar.security.jwt import Token
 
     await start_database()
     try:
         secret = get_settings().secret_key
         password = hash_password("bench-password")
         tag = uuid.uuid4().hex[:8]
-        rows = await User.insert(*[
-            User(email=f"bench-{tag}-{i}@changxiang.test", password_hash=password, display_name=f"Bench {i}",
-                 roles=["tourist"], venue_slugs=[]) for i in range(TOURISTS)
-        ]).returning(User.id)
-        exp = __import__("datetime").datetime.now(__import__("datetime").UTC) + __import__("datetime").timedelta(hours=1)
+        rows = await User.insert(
+            *[
+                User(
+                    email=f"bench-{tag}-{i}@changxiang.test",
+                    password_hash=password,
+                    display_name=f"Bench {i}",
+                    roles=["tourist"],
+                    venue_slugs=[],
+                )
+                for i in range(TOURISTS)
+            ]
+        ).returning(User.id)
+        exp = __import__("datetime").datetime.now(__import__("datetime").UTC) + __import__("datetime").timedelta(
+            hours=1
+        )
         tokens = [Token(sub=str(r["id"]), exp=exp, jti=uuid.uuid4().hex).encode(secret, "HS256") for r in rows]
         venue = await Venue.select().where(Venue.slug == "changzhou-museum").first()
         slot_ids: list[int] = []
         from datetime import timedelta
+
         for days in range(1, 8):
             day = city_today() + timedelta(days=days)
             await reservations.ensure_slots(venue, day)
-            for s in await Slot.select(Slot.id).where((Slot.venue_slug == venue["slug"]) & (Slot.local_date == day)
-                                                      & (Slot.booked == 0) & (Slot.status == "open")):
+            for s in await Slot.select(Slot.id).where(
+                (Slot.venue_slug == venue["slug"])
+                & (Slot.local_date == day)
+                & (Slot.booked == 0)
+                & (Slot.status == "open")
+            ):
                 slot_ids.append(s["id"])
             if len(slot_ids) >= 2:
                 break
@@ -73,8 +88,10 @@ async def _prepare(env: dict[str, str]) -> tuple[list[str], list[int]]:
 
 
 def _body(slot_id: int, i: int) -> dict:
-    return {"slot_id": slot_id, "visitors": [{"name": f"访客{i}", "id_type": "resident_id",
-                                              "id_number": _resident_id(i + slot_id * 100_000)}]}
+    return {
+        "slot_id": slot_id,
+        "visitors": [{"name": f"访客{i}", "id_type": "resident_id", "id_number": _resident_id(i + slot_id * 100_000)}],
+    }
 
 
 async def _fire_exact(url: str, tokens: list[str], slot_id: int) -> tuple[float, dict[int | str, int]]:
@@ -83,9 +100,14 @@ async def _fire_exact(url: str, tokens: list[str], slot_id: int) -> tuple[float,
 
     from bench.harness import post_many
 
-    requests = [("/api/v1/reservations",
-                 {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[i % len(tokens)]}"},
-                 json.dumps(_body(slot_id, i)).encode()) for i in range(ATTEMPTS)]
+    requests = [
+        (
+            "/api/v1/reservations",
+            {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[i % len(tokens)]}"},
+            json.dumps(_body(slot_id, i)).encode(),
+        )
+        for i in range(ATTEMPTS)
+    ]
     took, answers = await post_many(url, requests, IN_FLIGHT)
     counts: dict[int | str, int] = {}
     for status, body in answers:
@@ -118,8 +140,12 @@ end
 """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as fh:
         fh.write(script)
-    out = subprocess.run(["wrk", "-t1", "-c64", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", "-c64", f"-d{seconds}s", "--latency", "-s", fh.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(fh.name)
     return parse_wrk(out)
 
@@ -158,15 +184,22 @@ def run() -> list[tuple[str, float, float, str]]:
         hot = _wrk_hot_slot(url, tokens, hot_big, HOT_SECONDS)
     confirmed = asyncio.run(_confirmed(env, hot100))
     confirmed_big = asyncio.run(_confirmed(env, hot_big))
-    assert confirmed == SEATS and counts.get(201) == SEATS and not any(str(s).startswith('5') for s in counts), counts
+    assert confirmed == SEATS and counts.get(201) == SEATS and not any(str(s).startswith("5") for s in counts), counts
     assert hot.non_2xx == 0, hot
     rate = confirmed_big / HOT_SECONDS
     return [
         (f"GET /healthz, wrk, {workers} workers (baseline)", base, 1.0, ""),
-        (f"{ATTEMPTS} concurrent attempts on {SEATS} seats", ATTEMPTS / took, ATTEMPTS / took / base,
-         f"confirmed exactly {confirmed}/{SEATS}; statuses {dict(sorted(counts.items(), key=str))}; {took:.2f} s "
-         f""),
-        ("hot slot: confirmed bookings/s ÷ healthz", rate, rate / base,
-         f"{confirmed_big} confirmed in {HOT_SECONDS} s; p50 {hot.p50_ms:.0f} ms, p99 {hot.p99_ms:.0f} ms; "
-         f"socket errors/timeouts {hot.errors}"),
+        (
+            f"{ATTEMPTS} concurrent attempts on {SEATS} seats",
+            ATTEMPTS / took,
+            ATTEMPTS / took / base,
+            f"confirmed exactly {confirmed}/{SEATS}; statuses {dict(sorted(counts.items(), key=str))}; {took:.2f} s ",
+        ),
+        (
+            "hot slot: confirmed bookings/s ÷ healthz",
+            rate,
+            rate / base,
+            f"{confirmed_big} confirmed in {HOT_SECONDS} s; p50 {hot.p50_ms:.0f} ms, p99 {hot.p99_ms:.0f} ms; "
+            f"socket errors/timeouts {hot.errors}",
+        ),
     ]

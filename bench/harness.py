@@ -46,16 +46,22 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 @contextmanager
 def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     port = _free_port()
     env = dict(env, HOST="127.0.0.1", PORT=str(port))
-    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "run", "--workers", str(workers)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "run", "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -85,8 +91,12 @@ def _ms(text: str) -> float:
 def wrk(url: str, seconds: int = 5, connections: int = 32, threads: int = 1) -> WrkResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it from Debian")
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return parse_wrk(out)
 
 
@@ -102,7 +112,7 @@ def parse_wrk(out: str) -> WrkResult:
 def interleaved(base_url: str, paths: dict[str, str], rounds: int = 3, seconds: int = 4) -> dict[str, WrkResult]:
     """Measure each path `rounds` times, interleaved so drift hits all alike; keep each path's median run."""
     runs: dict[str, list[WrkResult]] = {name: [] for name in paths}
-    for name, path in paths.items():  # warm-up
+    for path in paths.values():  # warm-up
         wrk(base_url + path, seconds=1)
     for _ in range(rounds):
         for name, path in paths.items():
@@ -110,7 +120,9 @@ def interleaved(base_url: str, paths: dict[str, str], rounds: int = 3, seconds: 
     return {name: sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2] for name, results in runs.items()}
 
 
-async def post_many(url: str, requests: list[tuple[str, dict[str, str], bytes]], connections: int) -> tuple[float, list[tuple[int, bytes]]]:
+async def post_many(
+    url: str, requests: list[tuple[str, dict[str, str], bytes]], connections: int
+) -> tuple[float, list[tuple[int, bytes]]]:
     """Send every (path, headers, body) POST over `connections` keep-alive HTTP/1.1 connections at once.
 
     A minimal asyncio client: httpx's pool tops out near 150 requests/s on this machine, which would

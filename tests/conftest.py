@@ -58,7 +58,7 @@ async def _reset_backing_services() -> None:
         await client.aclose()
 
 
-def _cli(*args: str) -> str:
+def run_cli(*args: str) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "backend.cli", *args], cwd=ROOT, capture_output=True, text=True, env=os.environ.copy()
     )
@@ -70,8 +70,8 @@ def _cli(*args: str) -> str:
 async def prepared_database() -> None:
     """Migrations and the city's content, applied through the real `changxiang` commands."""
     await _reset_backing_services()
-    _cli("migrate")
-    _cli("load-content")
+    run_cli("migrate")
+    run_cli("load-content")
 
 
 @pytest.fixture(scope="session")
@@ -128,8 +128,13 @@ class Accounts:
         )
         user = await accounts.create_user(data)
         token = self.app.state.jwt_auth.create_token(identifier=str(user.id), token_unique_jwt_id=uuid.uuid4().hex)
-        return {"id": user.id, "email": email, "password": password, "token": token,
-                "headers": {"Authorization": f"Bearer {token}"}}
+        return {
+            "id": user.id,
+            "email": email,
+            "password": password,
+            "token": token,
+            "headers": {"Authorization": f"Bearer {token}"},
+        }
 
 
 @pytest.fixture

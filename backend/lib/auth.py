@@ -119,4 +119,3 @@ def require_venue_staff(user: AuthUser, venue_slug: str) -> None:
     """Raise unless the caller may act for `venue_slug` (staff bound to it, or admin)."""
     if not user.may_staff(venue_slug):
         raise Forbidden("forbidden_venue", "you are not staff of this venue")
-

@@ -18,7 +18,7 @@ def sqlite_path(url: str) -> Path:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise ValueError(f"not a sqlite:///PATH URL: {url!r}")
-    return Path(url[len(prefix):])
+    return Path(url[len(prefix) :])
 
 
 def engine_for_url(url: str) -> Engine:

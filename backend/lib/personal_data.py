@@ -43,8 +43,9 @@ def _load_key(var_dir: Path) -> bytes:
 class PersonalDataVault:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
-        self._mac_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                             info=b"changxiang id-number hmac v1").derive(key)
+        self._mac_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"changxiang id-number hmac v1"
+        ).derive(key)
 
     def encrypt(self, plaintext: str, context: str) -> str:
         """`context` (e.g. "visitor.id_number") is bound as associated data: a ciphertext moved to

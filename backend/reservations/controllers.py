@@ -23,8 +23,12 @@ from backend.reservations.services import Replay, reservations
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", max_length=200, required=False,
-              description="a replay with the same key returns the first answer and changes nothing"),
+    Parameter(
+        header="Idempotency-Key",
+        max_length=200,
+        required=False,
+        description="a replay with the same key returns the first answer and changes nothing",
+    ),
 ]
 
 
@@ -38,8 +42,9 @@ class SlotController(Controller):
         return await reservations.list_slots(slug, date_)
 
     @patch("/{slot_id:int}", guards=[require_roles("staff")])
-    async def update_slot(self, request: Request[AuthUser, Token, object], slug: str, slot_id: int,
-                          data: SlotPatch) -> SlotOut:
+    async def update_slot(
+        self, request: Request[AuthUser, Token, object], slug: str, slot_id: int, data: SlotPatch
+    ) -> SlotOut:
         """Staff of the venue change a slot's capacity (never below what is booked) or close it."""
         return await reservations.update_slot(request.user, slug, slot_id, data)
 
@@ -49,8 +54,9 @@ class ReservationController(Controller):
     tags = ["reservations"]
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def book(self, request: Request[AuthUser, Token, object], data: BookingRequest,
-                   idempotency_key: IdempotencyKey = None) -> Response[ReservationOut]:
+    async def book(
+        self, request: Request[AuthUser, Token, object], data: BookingRequest, idempotency_key: IdempotencyKey = None
+    ) -> Response[ReservationOut]:
         """Book a slot for 1–5 named visitors (real-name; ID numbers are checked, encrypted and masked)."""
         result = await reservations.book(request.user, data, idempotency_key)
         if isinstance(result, Replay):
@@ -58,8 +64,9 @@ class ReservationController(Controller):
         return Response(result, status_code=HTTP_201_CREATED)
 
     @get("/")
-    async def list_mine(self, request: Request[AuthUser, Token, object], limit: Limit = 20,
-                        offset: Offset = 0) -> Page[ReservationOut]:
+    async def list_mine(
+        self, request: Request[AuthUser, Token, object], limit: Limit = 20, offset: Offset = 0
+    ) -> Page[ReservationOut]:
         """My bookings, newest first."""
         items, total = await reservations.list_mine(request.user, limit, offset)
         return Page(items=items, total=total)

@@ -108,8 +108,16 @@ def slot_out(row: dict, now: datetime | None = None) -> SlotOut:
     )
 
 
-_SLOT_COLUMNS = (Slot.id, Slot.venue_slug, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.booked, Slot.status,
-                 Slot.price_fen)
+_SLOT_COLUMNS = (
+    Slot.id,
+    Slot.venue_slug,
+    Slot.starts_at,
+    Slot.ends_at,
+    Slot.capacity,
+    Slot.booked,
+    Slot.status,
+    Slot.price_fen,
+)
 
 
 async def _venue(slug: str) -> dict:
@@ -128,7 +136,9 @@ async def _take_seats(slot_id: int, n: int) -> bool:
     rows = await Slot.raw(
         "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' AND booked + {} <= capacity "
         "RETURNING id",
-        n, slot_id, n,
+        n,
+        slot_id,
+        n,
     )
     return bool(rows)
 
@@ -169,13 +179,18 @@ class ReservationService:
         if not venue["reservation_required"]:
             return SlotList(venue_slug=slug, date=day, reservation_required=False, items=[])
         if day < today or day > today + timedelta(days=venue["advance_days"]):
-            raise InvalidInput("date_out_of_range",
-                               f"slots open {venue['advance_days']} days ahead: {today} to "
-                               f"{today + timedelta(days=venue['advance_days'])}", field="date")
+            raise InvalidInput(
+                "date_out_of_range",
+                f"slots open {venue['advance_days']} days ahead: {today} to "
+                f"{today + timedelta(days=venue['advance_days'])}",
+                field="date",
+            )
         await self.ensure_slots(venue, day)
-        rows = await Slot.select(*_SLOT_COLUMNS).where(
-            (Slot.venue_slug == slug) & (Slot.local_date == day)
-        ).order_by(Slot.starts_at)
+        rows = (
+            await Slot.select(*_SLOT_COLUMNS)
+            .where((Slot.venue_slug == slug) & (Slot.local_date == day))
+            .order_by(Slot.starts_at)
+        )
         now = utc_now()
         return SlotList(venue_slug=slug, date=day, reservation_required=True, items=[slot_out(r, now) for r in rows])
 
@@ -187,18 +202,31 @@ class ReservationService:
         if patch.capacity is None and patch.status is None:
             raise InvalidInput("empty_patch", "send capacity and/or status", field="capacity")
         if patch.capacity is not None:
-            rows = await Slot.raw("UPDATE slots SET capacity = {} WHERE id = {} AND booked <= {} RETURNING id",
-                                  patch.capacity, slot_id, patch.capacity)
+            rows = await Slot.raw(
+                "UPDATE slots SET capacity = {} WHERE id = {} AND booked <= {} RETURNING id",
+                patch.capacity,
+                slot_id,
+                patch.capacity,
+            )
             if not rows:
-                raise Conflict("capacity_below_booked",
-                               f"{slot['booked']} seats are booked; capacity cannot go below that")
+                raise Conflict(
+                    "capacity_below_booked", f"{slot['booked']} seats are booked; capacity cannot go below that"
+                )
         if patch.status == "closed" and slot["status"] != "closed":
             await self._close_slot(slot_id, slug)
         elif patch.status == "open":
             await Slot.update({Slot.status: "open"}).where(Slot.id == slot_id)
         await self.promote_waitlist(slot_id)
-        log.info("slot changed by staff", extra={"slot_id": slot_id, "venue": slug, "by": user.id,
-                                                 "capacity": patch.capacity, "status": patch.status})
+        log.info(
+            "slot changed by staff",
+            extra={
+                "slot_id": slot_id,
+                "venue": slug,
+                "by": user.id,
+                "capacity": patch.capacity,
+                "status": patch.status,
+            },
+        )
         return slot_out(await _slot(slot_id))  # type: ignore[arg-type]
 
     async def _close_slot(self, slot_id: int, slug: str) -> None:
@@ -212,27 +240,32 @@ class ReservationService:
     # ---- booking
 
     def _request_hash(self, data: BookingRequest, numbers: list[str]) -> str:
-        canonical = msgspec.json.encode(
-            [data.slot_id, data.waitlist, [[v.name.strip(), v.id_type, n] for v, n in zip(data.visitors, numbers)]]
-        )
+        people = [[v.name.strip(), v.id_type, n] for v, n in zip(data.visitors, numbers, strict=True)]
+        canonical = msgspec.json.encode([data.slot_id, data.waitlist, people])
         return vault().fingerprint(canonical.decode())
 
-    async def book(self, user: AuthUser, data: BookingRequest, idempotency_key: str | None = None) -> ReservationOut | Replay:
+    async def book(
+        self, user: AuthUser, data: BookingRequest, idempotency_key: str | None = None
+    ) -> ReservationOut | Replay:
         settings = get_settings()
         if len(data.visitors) > settings.max_party_size:
-            raise InvalidInput("party_too_large", f"at most {settings.max_party_size} visitors per booking",
-                               field="visitors")
+            raise InvalidInput(
+                "party_too_large", f"at most {settings.max_party_size} visitors per booking", field="visitors"
+            )
         numbers = []
         for i, visitor in enumerate(data.visitors):
             number = normalise_id_number(visitor.id_number)
             if not is_valid_id_number(visitor.id_type, number):
-                raise InvalidInput("invalid_id_number", f"visitor {i + 1}: the {visitor.id_type} number is not valid",
-                                   field=f"visitors[{i}].id_number")
+                raise InvalidInput(
+                    "invalid_id_number",
+                    f"visitor {i + 1}: the {visitor.id_type} number is not valid",
+                    field=f"visitors[{i}].id_number",
+                )
             if not visitor.name.strip():
                 raise InvalidInput("invalid_name", f"visitor {i + 1}: name is empty", field=f"visitors[{i}].name")
             numbers.append(number)
         box = vault()
-        fingerprints = [box.fingerprint(f"{v.id_type}:{n}") for v, n in zip(data.visitors, numbers)]
+        fingerprints = [box.fingerprint(f"{v.id_type}:{n}") for v, n in zip(data.visitors, numbers, strict=True)]
         if len(set(fingerprints)) != len(fingerprints):
             raise Conflict("duplicate_visitor", "the same person is listed twice")
 
@@ -268,7 +301,7 @@ class ReservationService:
                 id_number_masked=mask_id_number(v.id_type, num),
                 id_fingerprint=fp,
             )
-            for i, (v, num, fp) in enumerate(zip(data.visitors, numbers, fingerprints))
+            for i, (v, num, fp) in enumerate(zip(data.visitors, numbers, fingerprints, strict=True))
         ]
         public_id = uuid.uuid4()
         status = "confirmed" if slot["price_fen"] == 0 else "pending_payment"
@@ -279,33 +312,46 @@ class ReservationService:
                     await Slot.raw("SELECT id FROM users WHERE id = {} FOR UPDATE", user.id)
                 if idem_key:  # claim the key first: a concurrent twin waits here, then replays
                     try:
-                        await IdempotencyRecord.insert(IdempotencyRecord(
-                            key=idem_key, request_hash=request_hash, status_code=0, body=""))
+                        await IdempotencyRecord.insert(
+                            IdempotencyRecord(key=idem_key, request_hash=request_hash, status_code=0, body="")
+                        )
                     except Exception as exc:
                         if is_unique_violation(exc):
                             raise _IdempotencyRace from None
                         raise
                 active = await Slot.raw(
                     "SELECT count(*) AS n FROM reservations WHERE user_id = {} AND visit_date >= {} "
-                    "AND status IN ('confirmed', 'pending_payment', 'waitlisted')", user.id, city_today())
+                    "AND status IN ('confirmed', 'pending_payment', 'waitlisted')",
+                    user.id,
+                    city_today(),
+                )
                 if active[0]["n"] >= settings.max_active_bookings:
                     raise Conflict("booking_limit", f"at most {settings.max_active_bookings} active bookings")
                 inserted = await Reservation.insert(
-                    Reservation(public_id=public_id, user_id=user.id, slot=slot["id"], venue_slug=venue_slug,
-                                visit_date=visit_date, status=status, party_size=n,
-                                amount_fen=slot["price_fen"] * n, hold_expires_at=hold, created_at=now)
+                    Reservation(
+                        public_id=public_id,
+                        user_id=user.id,
+                        slot=slot["id"],
+                        venue_slug=venue_slug,
+                        visit_date=visit_date,
+                        status=status,
+                        party_size=n,
+                        amount_fen=slot["price_fen"] * n,
+                        hold_expires_at=hold,
+                        created_at=now,
+                    )
                 ).returning(Reservation.id)
                 reservation_id = inserted[0]["id"]
                 try:
                     await Slot.raw(
-                        "INSERT INTO visitor_claims (claim_key, reservation) VALUES "
-                        + ", ".join(["({}, {})"] * n),
+                        "INSERT INTO visitor_claims (claim_key, reservation) VALUES " + ", ".join(["({}, {})"] * n),
                         *[x for fp in fingerprints for x in (f"{venue_slug}|{visit_date}|{fp}", reservation_id)],
                     )
                 except Exception as exc:
                     if is_unique_violation(exc):
-                        raise Conflict("duplicate_visitor",
-                                       "a visitor already holds a booking at this venue on this day") from None
+                        raise Conflict(
+                            "duplicate_visitor", "a visitor already holds a booking at this venue on this day"
+                        ) from None
                     raise
                 for v in visitors:
                     v.reservation = reservation_id
@@ -313,38 +359,59 @@ class ReservationService:
                 # Seats last: the slot row stays locked only from here to COMMIT.
                 taken = await Slot.raw(
                     "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' "
-                    "AND booked + {} <= capacity RETURNING booked, capacity", n, slot["id"], n)
+                    "AND booked + {} <= capacity RETURNING booked, capacity",
+                    n,
+                    slot["id"],
+                    n,
+                )
                 if taken:
                     slot = {**slot, "booked": taken[0]["booked"], "capacity": taken[0]["capacity"]}
                 elif data.waitlist:
                     status, hold = "waitlisted", None
                     await Reservation.update({Reservation.status: status, Reservation.hold_expires_at: None}).where(
-                        Reservation.id == reservation_id)
+                        Reservation.id == reservation_id
+                    )
                 else:
                     raise Conflict("slot_full", "no seats left in this slot")
                 out = ReservationOut(
-                    id=str(public_id), status=status, venue_slug=venue_slug, slot=slot_out(slot, now),  # type: ignore[arg-type]
-                    visitors=[VisitorOut(name=v.name_masked, id_type=v.id_type, id_number_masked=v.id_number_masked)
-                              for v in visitors],
-                    party_size=n, amount_fen=slot["price_fen"] * n, currency="CNY", created_at=now.astimezone(CITY_TZ),
+                    id=str(public_id),
+                    status=status,
+                    venue_slug=venue_slug,
+                    slot=slot_out(slot, now),  # type: ignore[arg-type]
+                    visitors=[
+                        VisitorOut(name=v.name_masked, id_type=v.id_type, id_number_masked=v.id_number_masked)
+                        for v in visitors
+                    ],
+                    party_size=n,
+                    amount_fen=slot["price_fen"] * n,
+                    currency="CNY",
+                    created_at=now.astimezone(CITY_TZ),
                     hold_expires_at=hold.astimezone(CITY_TZ) if hold else None,
-                    cancel_deadline=(slot["starts_at"] - timedelta(
-                        minutes=(cutoff or {"cancel_cutoff_minutes": 30})["cancel_cutoff_minutes"])).astimezone(CITY_TZ)
-                    if status != "waitlisted" else None,
+                    cancel_deadline=(
+                        slot["starts_at"]
+                        - timedelta(minutes=(cutoff or {"cancel_cutoff_minutes": 30})["cancel_cutoff_minutes"])
+                    ).astimezone(CITY_TZ)
+                    if status != "waitlisted"
+                    else None,
                     waitlist_position=await self._waitlist_position(
-                        {"slot": slot["id"], "created_at": now, "id": reservation_id}) if status == "waitlisted" else None,
+                        {"slot": slot["id"], "created_at": now, "id": reservation_id}
+                    )
+                    if status == "waitlisted"
+                    else None,
                 )
                 if idem_key:
-                    await IdempotencyRecord.update({IdempotencyRecord.status_code: 201,
-                                                    IdempotencyRecord.body: msgspec.json.encode(out).decode()}
-                                                   ).where(IdempotencyRecord.key == idem_key)
+                    await IdempotencyRecord.update(
+                        {IdempotencyRecord.status_code: 201, IdempotencyRecord.body: msgspec.json.encode(out).decode()}
+                    ).where(IdempotencyRecord.key == idem_key)
         except _IdempotencyRace:
             replay = await self._replay(idem_key, request_hash)  # type: ignore[arg-type]
             if replay is None:
                 raise Conflict("idempotency_in_progress", "a request with this key is still running") from None
             return replay
-        log.info("reservation booked", extra={"reservation": str(public_id), "status": out.status, "party": n,
-                                              "venue": venue_slug})
+        log.info(
+            "reservation booked",
+            extra={"reservation": str(public_id), "status": out.status, "party": n, "venue": venue_slug},
+        )
         return out
 
     async def _replay(self, key: str, request_hash: str) -> Replay | None:
@@ -360,15 +427,22 @@ class ReservationService:
     # ---- reading
 
     async def _rows(self, where) -> list[tuple[dict, dict, list[dict]]]:
-        rows = await Reservation.select(
-            Reservation.all_columns(), *[getattr(Reservation.slot, c._meta.name) for c in _SLOT_COLUMNS]
-        ).where(where).order_by(Reservation.created_at, ascending=False).order_by(Reservation.id, ascending=False)
+        rows = (
+            await Reservation.select(
+                Reservation.all_columns(), *[getattr(Reservation.slot, c._meta.name) for c in _SLOT_COLUMNS]
+            )
+            .where(where)
+            .order_by(Reservation.created_at, ascending=False)
+            .order_by(Reservation.id, ascending=False)
+        )
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        people = await Visitor.select(Visitor.reservation, Visitor.name_masked, Visitor.id_type,
-                                      Visitor.id_number_masked).where(Visitor.reservation.is_in(ids)).order_by(
-            Visitor.position)
+        people = (
+            await Visitor.select(Visitor.reservation, Visitor.name_masked, Visitor.id_type, Visitor.id_number_masked)
+            .where(Visitor.reservation.is_in(ids))
+            .order_by(Visitor.position)
+        )
         by_res: dict[int, list[dict]] = {}
         for p in people:
             by_res.setdefault(p["reservation"], []).append(p)
@@ -380,42 +454,50 @@ class ReservationService:
 
     async def _waitlist_position(self, r: dict) -> int:
         ahead = await Reservation.count().where(
-            (Reservation.slot == r["slot"]) & (Reservation.status == "waitlisted")
-            & ((Reservation.created_at < r["created_at"])
-               | ((Reservation.created_at == r["created_at"]) & (Reservation.id < r["id"])))
+            (Reservation.slot == r["slot"])
+            & (Reservation.status == "waitlisted")
+            & (
+                (Reservation.created_at < r["created_at"])
+                | ((Reservation.created_at == r["created_at"]) & (Reservation.id < r["id"]))
+            )
         )
         return ahead + 1
 
     async def _to_out(self, r: dict, slot: dict, people: list[dict], cutoff_min: int | None = None) -> ReservationOut:
         if cutoff_min is None:
-            cutoff_min = (await Venue.select(Venue.cancel_cutoff_minutes).where(Venue.slug == r["venue_slug"])
-                          .first() or {"cancel_cutoff_minutes": 30})["cancel_cutoff_minutes"]
+            cutoff_min = (
+                await Venue.select(Venue.cancel_cutoff_minutes).where(Venue.slug == r["venue_slug"]).first()
+                or {"cancel_cutoff_minutes": 30}
+            )["cancel_cutoff_minutes"]
         return ReservationOut(
             id=str(r["public_id"]),
             status=r["status"],
             venue_slug=r["venue_slug"],
             slot=slot_out(slot),
-            visitors=[VisitorOut(name=p["name_masked"], id_type=p["id_type"], id_number_masked=p["id_number_masked"])
-                      for p in people],
+            visitors=[
+                VisitorOut(name=p["name_masked"], id_type=p["id_type"], id_number_masked=p["id_number_masked"])
+                for p in people
+            ],
             party_size=r["party_size"],
             amount_fen=r["amount_fen"],
             currency="CNY",
             created_at=r["created_at"].astimezone(CITY_TZ),
             hold_expires_at=r["hold_expires_at"].astimezone(CITY_TZ) if r["hold_expires_at"] else None,
             cancel_deadline=(slot["starts_at"] - timedelta(minutes=cutoff_min)).astimezone(CITY_TZ)
-            if r["status"] in HOLDING_SEATS else None,
+            if r["status"] in HOLDING_SEATS
+            else None,
             waitlist_position=await self._waitlist_position(r) if r["status"] == "waitlisted" else None,
             cancel_reason=r["cancel_reason"],
         )
 
     async def _out_by_id(self, reservation_id: int) -> ReservationOut:
-        (r, slot, people), = await self._rows(Reservation.id == reservation_id)
+        ((r, slot, people),) = await self._rows(Reservation.id == reservation_id)
         return await self._to_out(r, slot, people)
 
     async def list_mine(self, user: AuthUser, limit: int, offset: int) -> tuple[list[ReservationOut], int]:
         total = await Reservation.count().where(Reservation.user_id == user.id)
         rows = await self._rows(Reservation.user_id == user.id)
-        page = rows[offset: offset + limit]
+        page = rows[offset : offset + limit]
         return [await self._to_out(r, s, p) for r, s, p in page], total
 
     async def _mine(self, user: AuthUser, public_id: str) -> tuple[dict, dict, list[dict]]:
@@ -433,28 +515,51 @@ class ReservationService:
 
     # ---- ending a booking: cancel, expiry, slot closure
 
-    async def _end(self, reservation_id: int, status: str, reason: str, notify: str | None = None,
-                   only_from: tuple[str, ...] = ACTIVE) -> bool:
+    async def _end(
+        self,
+        reservation_id: int,
+        status: str,
+        reason: str,
+        notify: str | None = None,
+        only_from: tuple[str, ...] = ACTIVE,
+    ) -> bool:
         """Move one booking out of the active states; give its seats and visitor claims back. Atomic."""
         async with write_transaction():
-            current = await Reservation.select(Reservation.status, Reservation.slot, Reservation.party_size,
-                                               Reservation.user_id, Reservation.public_id,
-                                               Reservation.venue_slug).where(Reservation.id == reservation_id).first()
+            current = (
+                await Reservation.select(
+                    Reservation.status,
+                    Reservation.slot,
+                    Reservation.party_size,
+                    Reservation.user_id,
+                    Reservation.public_id,
+                    Reservation.venue_slug,
+                )
+                .where(Reservation.id == reservation_id)
+                .first()
+            )
             if current is None or current["status"] not in only_from:
                 return False
-            changed = await Reservation.update(
-                {Reservation.status: status, Reservation.cancelled_at: utc_now(), Reservation.cancel_reason: reason}
-            ).where((Reservation.id == reservation_id) & (Reservation.status == current["status"])).returning(
-                Reservation.id)
+            changed = (
+                await Reservation.update(
+                    {Reservation.status: status, Reservation.cancelled_at: utc_now(), Reservation.cancel_reason: reason}
+                )
+                .where((Reservation.id == reservation_id) & (Reservation.status == current["status"]))
+                .returning(Reservation.id)
+            )
             if not changed:
                 return False
             if current["status"] in HOLDING_SEATS:
                 await _release_seats(current["slot"], current["party_size"])
             await VisitorClaim.delete().where(VisitorClaim.reservation == reservation_id)
             if notify:
-                await Notification.insert(Notification(user_id=current["user_id"], kind=notify,
-                                                       reservation_public_id=current["public_id"],
-                                                       venue_slug=current["venue_slug"]))
+                await Notification.insert(
+                    Notification(
+                        user_id=current["user_id"],
+                        kind=notify,
+                        reservation_public_id=current["public_id"],
+                        venue_slug=current["venue_slug"],
+                    )
+                )
         return True
 
     async def cancel(self, user: AuthUser, public_id: str) -> CancelResult:
@@ -472,13 +577,16 @@ class ReservationService:
         return CancelResult(id=public_id, status="cancelled")
 
     async def expire_holds(self) -> int:
-        due = await Reservation.select(Reservation.id, Reservation.slot).where(
-            (Reservation.status == "pending_payment") & (Reservation.hold_expires_at < utc_now())
-        ).limit(200)
+        due = (
+            await Reservation.select(Reservation.id, Reservation.slot)
+            .where((Reservation.status == "pending_payment") & (Reservation.hold_expires_at < utc_now()))
+            .limit(200)
+        )
         expired = 0
         for row in due:
-            if await self._end(row["id"], "expired", "hold_expired", notify="hold_expired",
-                               only_from=("pending_payment",)):
+            if await self._end(
+                row["id"], "expired", "hold_expired", notify="hold_expired", only_from=("pending_payment",)
+            ):
                 expired += 1
                 await self.promote_waitlist(row["slot"])
         return expired
@@ -488,10 +596,20 @@ class ReservationService:
         settings = get_settings()
         promoted = 0
         while True:
-            nxt = await Reservation.select(Reservation.id, Reservation.party_size, Reservation.user_id,
-                                           Reservation.public_id, Reservation.venue_slug, Reservation.amount_fen
-                                           ).where((Reservation.slot == slot_id) & (Reservation.status == "waitlisted")
-                                                   ).order_by(Reservation.created_at).order_by(Reservation.id).first()
+            nxt = (
+                await Reservation.select(
+                    Reservation.id,
+                    Reservation.party_size,
+                    Reservation.user_id,
+                    Reservation.public_id,
+                    Reservation.venue_slug,
+                    Reservation.amount_fen,
+                )
+                .where((Reservation.slot == slot_id) & (Reservation.status == "waitlisted"))
+                .order_by(Reservation.created_at)
+                .order_by(Reservation.id)
+                .first()
+            )
             if nxt is None:
                 return promoted
             try:
@@ -499,17 +617,28 @@ class ReservationService:
                     if not await _take_seats(slot_id, nxt["party_size"]):
                         return promoted
                     paid = nxt["amount_fen"] > 0
-                    changed = await Reservation.update({
-                        Reservation.status: "pending_payment" if paid else "confirmed",
-                        Reservation.hold_expires_at: utc_now() + timedelta(seconds=settings.payment_hold_s)
-                        if paid else None,
-                    }).where((Reservation.id == nxt["id"]) & (Reservation.status == "waitlisted")).returning(
-                        Reservation.id)
+                    changed = (
+                        await Reservation.update(
+                            {
+                                Reservation.status: "pending_payment" if paid else "confirmed",
+                                Reservation.hold_expires_at: utc_now() + timedelta(seconds=settings.payment_hold_s)
+                                if paid
+                                else None,
+                            }
+                        )
+                        .where((Reservation.id == nxt["id"]) & (Reservation.status == "waitlisted"))
+                        .returning(Reservation.id)
+                    )
                     if not changed:
                         raise _Superseded
-                    await Notification.insert(Notification(user_id=nxt["user_id"], kind="waitlist_promoted",
-                                                           reservation_public_id=nxt["public_id"],
-                                                           venue_slug=nxt["venue_slug"]))
+                    await Notification.insert(
+                        Notification(
+                            user_id=nxt["user_id"],
+                            kind="waitlist_promoted",
+                            reservation_public_id=nxt["public_id"],
+                            venue_slug=nxt["venue_slug"],
+                        )
+                    )
             except _Superseded:
                 continue  # someone else moved it (cancelled, or another replica promoted it): look again
             promoted += 1
@@ -525,11 +654,23 @@ class ReservationService:
     # ---- notifications
 
     async def notifications(self, user: AuthUser, limit: int = 50) -> list[NotificationOut]:
-        rows = await Notification.select().where(Notification.user_id == user.id).order_by(
-            Notification.id, ascending=False).limit(limit)
-        return [NotificationOut(id=r["id"], kind=r["kind"], created_at=r["created_at"].astimezone(CITY_TZ),
-                                reservation_id=str(r["reservation_public_id"]) if r["reservation_public_id"] else None,
-                                venue_slug=r["venue_slug"], read=r["read_at"] is not None) for r in rows]
+        rows = (
+            await Notification.select()
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id, ascending=False)
+            .limit(limit)
+        )
+        return [
+            NotificationOut(
+                id=r["id"],
+                kind=r["kind"],
+                created_at=r["created_at"].astimezone(CITY_TZ),
+                reservation_id=str(r["reservation_public_id"]) if r["reservation_public_id"] else None,
+                venue_slug=r["venue_slug"],
+                read=r["read_at"] is not None,
+            )
+            for r in rows
+        ]
 
 
 reservations = ReservationService()

@@ -47,7 +47,9 @@ def _record(row: dict) -> VenueRecord:
     haystack = " ".join(
         [row["slug"], row["name_zh"], row["name_en"], row["address_zh"], row["address_en"], " ".join(row["tags"] or [])]
     ).lower()
-    return VenueRecord(row=row, point=Point(row["lat"], row["lng"]), hours=OpeningHours(row["opening_hours"]), haystack=haystack)
+    return VenueRecord(
+        row=row, point=Point(row["lat"], row["lng"]), hours=OpeningHours(row["opening_hours"]), haystack=haystack
+    )
 
 
 def city_now() -> datetime:

@@ -31,8 +31,9 @@ async def fresh_slot(client, venue: str, admin_headers: dict | None = None, capa
             if slot["status"] == "open" and slot["id"] not in _claimed_slots and slot["remaining"] == slot["capacity"]:
                 _claimed_slots.add(slot["id"])
                 if capacity is not None:
-                    patched = await client.patch(f"/api/v1/venues/{venue}/slots/{slot['id']}",
-                                                 json={"capacity": capacity}, headers=admin_headers)
+                    patched = await client.patch(
+                        f"/api/v1/venues/{venue}/slots/{slot['id']}", json={"capacity": capacity}, headers=admin_headers
+                    )
                     assert patched.status_code == 200, patched.text
                     slot = patched.json()
                 return slot

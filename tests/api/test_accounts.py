@@ -15,8 +15,9 @@ def _email() -> str:
 
 async def test_register_login_me_with_bearer_and_cookie(client):
     email = _email()
-    res = await client.post("/api/v1/auth/register",
-                            json={"email": email, "password": "s3cret-pass", "display_name": "小明"})
+    res = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "s3cret-pass", "display_name": "小明"}
+    )
     assert res.status_code == 201, res.text
     body = res.json()
     assert body["email"] == email and body["roles"] == ["tourist"] and "password" not in res.text
@@ -30,8 +31,13 @@ async def test_register_login_me_with_bearer_and_cookie(client):
 
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token['access_token']}"})
     assert me.status_code == 200
-    assert me.json() == {"id": body["id"], "email": email, "display_name": "小明", "roles": ["tourist"],
-                         "venue_slugs": []}
+    assert me.json() == {
+        "id": body["id"],
+        "email": email,
+        "display_name": "小明",
+        "roles": ["tourist"],
+        "venue_slugs": [],
+    }
     # the PWA's way: the HttpOnly cookie alone (the test client keeps it)
     assert (await client.get("/api/v1/me")).json()["email"] == email
     client.cookies.clear()
@@ -50,10 +56,13 @@ async def test_logout_revokes_the_token(client):
 
 async def test_duplicate_email_is_409(client):
     email = _email()
-    first = await client.post("/api/v1/auth/register", json={"email": email, "password": "s3cret-pass", "display_name": "A"})
+    first = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": "s3cret-pass", "display_name": "A"}
+    )
     assert first.status_code == 201
-    again = await client.post("/api/v1/auth/register",
-                              json={"email": email.upper(), "password": "other-pass-1", "display_name": "B"})
+    again = await client.post(
+        "/api/v1/auth/register", json={"email": email.upper(), "password": "other-pass-1", "display_name": "B"}
+    )
     assert again.status_code == 409 and again.json()["code"] == "email_taken"
 
 
@@ -72,8 +81,9 @@ async def test_bad_registration_names_the_field(client, body, field):
     problem = res.json()
     assert res.headers["content-type"].startswith("application/problem+json")
     assert problem["code"] == "validation_error"
-    assert field in problem["detail"] or any(field in (e.get("field") or "") or field in (e.get("message") or "")
-                                             for e in problem["errors"])
+    assert field in problem["detail"] or any(
+        field in (e.get("field") or "") or field in (e.get("message") or "") for e in problem["errors"]
+    )
 
 
 async def test_wrong_password_is_401_and_unknown_email_looks_the_same(client, make_account):
@@ -102,8 +112,13 @@ async def test_ten_wrong_logins_in_a_minute_are_slowed_with_429(client, make_acc
 async def test_only_admin_creates_users(client, make_account):
     tourist = await make_account("tourist")
     marketer = await make_account("marketer")
-    body = {"email": _email(), "password": "s3cret-pass", "display_name": "Gate", "roles": ["staff"],
-            "venue_slugs": ["changzhou-museum"]}
+    body = {
+        "email": _email(),
+        "password": "s3cret-pass",
+        "display_name": "Gate",
+        "roles": ["staff"],
+        "venue_slugs": ["changzhou-museum"],
+    }
     assert (await client.post("/api/v1/admin/users", json=body)).status_code == 401
     for who in (tourist, marketer):
         res = await client.post("/api/v1/admin/users", json=body, headers=who["headers"])
@@ -122,8 +137,13 @@ async def test_only_admin_creates_users(client, make_account):
 
 async def test_admin_cannot_bind_staff_to_unknown_venue(client, make_account):
     admin = await make_account("admin")
-    body = {"email": _email(), "password": "s3cret-pass", "display_name": "Gate", "roles": ["staff"],
-            "venue_slugs": ["no-such-venue"]}
+    body = {
+        "email": _email(),
+        "password": "s3cret-pass",
+        "display_name": "Gate",
+        "roles": ["staff"],
+        "venue_slugs": ["no-such-venue"],
+    }
     res = await client.post("/api/v1/admin/users", json=body, headers=admin["headers"])
     assert res.status_code == 400 and res.json()["code"] == "unknown_venue"
     bad_role = dict(body, roles=["emperor"], venue_slugs=[])

@@ -23,8 +23,16 @@ async def test_openapi_schema_lists_the_contract(client):
     res = await client.get("/schema/openapi.json")
     assert res.status_code == 200
     paths = res.json()["paths"]
-    for path in ("/api/v1/venues", "/api/v1/venues/{slug}", "/api/v1/auth/login", "/api/v1/auth/register",
-                 "/api/v1/me", "/api/v1/admin/users", "/healthz", "/readyz"):
+    for path in (
+        "/api/v1/venues",
+        "/api/v1/venues/{slug}",
+        "/api/v1/auth/login",
+        "/api/v1/auth/register",
+        "/api/v1/me",
+        "/api/v1/admin/users",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in paths, path
     ui = await client.get("/schema")
     assert ui.status_code == 200 and "<html" in ui.text.lower()
@@ -52,7 +60,8 @@ async def test_malformed_json_body_is_400_not_500(client):
 
 
 async def test_oversized_body_is_refused(client):
-    res = await client.post("/api/v1/auth/register", content=b"x" * (1024 * 1024 + 10),
-                            headers={"Content-Type": "application/json"})
+    res = await client.post(
+        "/api/v1/auth/register", content=b"x" * (1024 * 1024 + 10), headers={"Content-Type": "application/json"}
+    )
     assert res.status_code == 413
     assert res.json()["code"] == "body_too_large"

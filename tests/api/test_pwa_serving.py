@@ -14,7 +14,7 @@ def _built() -> None:
 
 async def test_root_and_deep_links_serve_the_shell(client):
     root = await client.get("/")
-    assert root.status_code == 200 and "<div id=\"app\"" in root.text
+    assert root.status_code == 200 and '<div id="app"' in root.text
     deep = await client.get("/venues/anything")
     assert deep.status_code == 200 and deep.text == root.text
     assert deep.headers["content-type"].startswith("text/html")

@@ -15,8 +15,8 @@ from tests.api.reservation_helpers import fresh_slot, resident_id, slot_by_id, v
 
 pytestmark = pytest.mark.anyio
 
-FREE_VENUE = "changzhou-museum"        # free, booked in advance, Tu-Su 09:00-17:00
-PAID_VENUE = "china-dinosaur-park"     # ¥260, booked in advance
+FREE_VENUE = "changzhou-museum"  # free, booked in advance, Tu-Su 09:00-17:00
+PAID_VENUE = "china-dinosaur-park"  # ¥260, booked in advance
 
 
 @pytest.fixture
@@ -25,14 +25,18 @@ async def admin(make_account):
 
 
 async def book(client, headers, slot_id, visitors, **extra):
-    return await client.post("/api/v1/reservations", json={"slot_id": slot_id, "visitors": visitors, **extra},
-                             headers=headers)
+    return await client.post(
+        "/api/v1/reservations", json={"slot_id": slot_id, "visitors": visitors, **extra}, headers=headers
+    )
 
 
 async def test_slots_follow_opening_hours_and_rules(client):
     monday = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 or 7)
-    tuesday = monday + timedelta(days=1) if monday + timedelta(days=1) <= date.today() + timedelta(days=7) \
+    tuesday = (
+        monday + timedelta(days=1)
+        if monday + timedelta(days=1) <= date.today() + timedelta(days=7)
         else monday - timedelta(days=6)
+    )
     closed = (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": monday.isoformat()})).json()
     assert closed["items"] == [], "the museum is closed on Mondays"
     open_day = (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": tuesday.isoformat()})).json()
@@ -46,8 +50,14 @@ async def test_slots_follow_opening_hours_and_rules(client):
     assert park["reservation_required"] is False and park["items"] == []
 
 
-@pytest.mark.parametrize(("day", "code"), [("2020-01-01", "date_out_of_range"), ("tomorrow", "validation_error"),
-                                           ((date.today() + timedelta(days=60)).isoformat(), "date_out_of_range")])
+@pytest.mark.parametrize(
+    ("day", "code"),
+    [
+        ("2020-01-01", "date_out_of_range"),
+        ("tomorrow", "validation_error"),
+        ((date.today() + timedelta(days=60)).isoformat(), "date_out_of_range"),
+    ],
+)
 async def test_bad_slot_dates_are_400(client, day, code):
     res = await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": day})
     assert res.status_code == 400 and res.json()["code"] == code
@@ -62,8 +72,11 @@ async def test_book_free_slot_confirms_at_once_and_masks_personal_data(client, m
     body = res.json()
     assert body["status"] == "confirmed" and body["party_size"] == 2 and body["amount_fen"] == 0
     assert body["venue_slug"] == FREE_VENUE and body["slot"]["id"] == slot["id"]
-    assert body["visitors"][0] == {"name": "王*明", "id_type": "resident_id",
-                                   "id_number_masked": people[0]["id_number"][:3] + "*" * 11 + people[0]["id_number"][-4:]}
+    assert body["visitors"][0] == {
+        "name": "王*明",
+        "id_type": "resident_id",
+        "id_number_masked": people[0]["id_number"][:3] + "*" * 11 + people[0]["id_number"][-4:],
+    }
     assert body["visitors"][1]["name"] == "J*** S****" and body["visitors"][1]["id_number_masked"] == "E*****678"
     assert people[0]["id_number"] not in res.text and "19900307" not in res.text
     assert (await slot_by_id(client, FREE_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 2
@@ -115,9 +128,14 @@ async def test_same_visitor_twice_at_a_venue_and_day_is_409(client, make_account
     assert (await book(client, a["headers"], slot["id"], [person])).status_code == 201
     # another account, another slot the same day: still the same person
     day = slot["starts_at"][:10]
-    other = next(s for s in (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": day})).json()["items"]
-                 if s["id"] != slot["id"] and s["status"] == "open")
-    again = await book(client, b["headers"], other["id"], [visitor("孙八"), dict(person, id_number=person["id_number"].lower())])
+    other = next(
+        s
+        for s in (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": day})).json()["items"]
+        if s["id"] != slot["id"] and s["status"] == "open"
+    )
+    again = await book(
+        client, b["headers"], other["id"], [visitor("孙八"), dict(person, id_number=person["id_number"].lower())]
+    )
     assert again.status_code == 409 and again.json()["code"] == "duplicate_visitor"
     assert (await slot_by_id(client, FREE_VENUE, other["id"]))["remaining"] == other["remaining"], "seats untouched"
     twice = await book(client, b["headers"], other["id"], [person, person])
@@ -146,15 +164,25 @@ async def test_120_concurrent_bookings_never_oversell_20_seats(client, make_acco
     after = await slot_by_id(client, FREE_VENUE, slot["id"])
     assert after["remaining"] == 0 and after["status"] == "full"
     held = await Reservation.select(Reservation.party_size).where(
-        (Reservation.slot == slot["id"]) & (Reservation.status == "confirmed"))
+        (Reservation.slot == slot["id"]) & (Reservation.status == "confirmed")
+    )
     assert sum(r["party_size"] for r in held) == 20
     assert (await Slot.select(Slot.booked).where(Slot.id == slot["id"]).first())["booked"] == 20
 
 
 async def test_booking_limit_per_tourist(client, make_account):
     me = await make_account("tourist")
-    slots = [await fresh_slot(client, v) for v in ("changzhou-museum", "wujin-museum", "liyang-museum",
-                                                   "qu-qiubai-memorial", "changzhou-art-museum", "tianning-chan-temple")]
+    slots = [
+        await fresh_slot(client, v)
+        for v in (
+            "changzhou-museum",
+            "wujin-museum",
+            "liyang-museum",
+            "qu-qiubai-memorial",
+            "changzhou-art-museum",
+            "tianning-chan-temple",
+        )
+    ]
     codes = [(await book(client, me["headers"], s["id"], [visitor()])).status_code for s in slots]
     assert codes[:5] == [201] * 5
     sixth = await book(client, me["headers"], slots[5]["id"], [visitor()])
@@ -187,7 +215,8 @@ async def test_unpaid_hold_frees_its_seats_by_itself(client, make_account):
     assert (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 2
     # the hold runs out (we move its deadline rather than wait 15 minutes); nobody calls anything
     await Reservation.update({Reservation.hold_expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
-        Reservation.public_id == uuid.UUID(body["id"]))
+        Reservation.public_id == uuid.UUID(body["id"])
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"]:
@@ -216,13 +245,16 @@ async def test_waitlist_is_promoted_within_seconds_of_a_cancellation(client, mak
     deadline = time.monotonic() + 5
     status = None
     while time.monotonic() < deadline:
-        status = (await client.get(f"/api/v1/reservations/{b.json()['id']}", headers=second["headers"])).json()["status"]
+        status = (await client.get(f"/api/v1/reservations/{b.json()['id']}", headers=second["headers"])).json()[
+            "status"
+        ]
         if status == "confirmed":
             break
         await asyncio.sleep(0.1)
     assert status == "confirmed"
     assert (await client.get(f"/api/v1/reservations/{c.json()['id']}", headers=third["headers"])).json()[
-        "waitlist_position"] == 1
+        "waitlist_position"
+    ] == 1
     notes = (await client.get("/api/v1/me/notifications", headers=second["headers"])).json()
     assert notes[0]["kind"] == "waitlist_promoted" and notes[0]["reservation_id"] == b.json()["id"]
     again = await client.post(f"/api/v1/reservations/{a.json()['id']}/cancel", headers=first["headers"])
@@ -237,8 +269,9 @@ async def test_cancel_closes_at_the_cut_off(client, make_account):
     await Slot.update({Slot.starts_at: soon, Slot.ends_at: soon + timedelta(hours=1)}).where(Slot.id == slot["id"])
     late = await client.post(f"/api/v1/reservations/{res.json()['id']}/cancel", headers=me["headers"])
     assert late.status_code == 409 and late.json()["code"] == "cancel_too_late"
-    assert (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=me["headers"])).json()["status"] == \
-        "confirmed"
+    assert (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=me["headers"])).json()[
+        "status"
+    ] == "confirmed"
 
 
 async def test_staff_manage_capacity_only_at_their_venue(client, make_account):
@@ -258,8 +291,9 @@ async def test_staff_manage_capacity_only_at_their_venue(client, make_account):
     ok = await client.patch(url, json={"capacity": 3}, headers=staff["headers"])
     assert ok.status_code == 200 and ok.json()["capacity"] == 3 and ok.json()["status"] == "full"
     assert (await client.patch(url, json={"capacity": -1}, headers=staff["headers"])).status_code == 400
-    wrong = await client.patch(f"/api/v1/venues/wujin-museum/slots/{slot['id']}", json={"capacity": 9},
-                               headers=elsewhere["headers"])
+    wrong = await client.patch(
+        f"/api/v1/venues/wujin-museum/slots/{slot['id']}", json={"capacity": 9}, headers=elsewhere["headers"]
+    )
     assert wrong.status_code == 404
 
 
@@ -268,8 +302,9 @@ async def test_closing_a_slot_cancels_and_notifies_its_holders(client, make_acco
     holder = await make_account("tourist")
     slot = await fresh_slot(client, FREE_VENUE)
     res = await book(client, holder["headers"], slot["id"], [visitor(), visitor()])
-    closed = await client.patch(f"/api/v1/venues/{FREE_VENUE}/slots/{slot['id']}", json={"status": "closed"},
-                                headers=staff["headers"])
+    closed = await client.patch(
+        f"/api/v1/venues/{FREE_VENUE}/slots/{slot['id']}", json={"status": "closed"}, headers=staff["headers"]
+    )
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     after = (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=holder["headers"])).json()
     assert after["status"] == "cancelled" and after["cancel_reason"] == "slot_closed"

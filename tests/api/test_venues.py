@@ -1,13 +1,11 @@
 """Venues: the city's content through the API, filters, nearest-first search, languages, bad input."""
 
-import subprocess
-import sys
-
+import anyio
 import pytest
 from geopy.distance import geodesic
 
 from backend.lib.geo import CHANGZHOU_BBOX
-from tests.conftest import ROOT
+from tests.conftest import run_cli as cli
 
 pytestmark = pytest.mark.anyio
 
@@ -48,16 +46,18 @@ async def test_filters_by_category_district_and_text(client):
     liyang = (await client.get("/api/v1/venues", params={"district": "liyang", "limit": 200})).json()
     assert liyang["total"] >= 2 and all(v["district"] == "liyang" for v in liyang["items"])
     found = (await client.get("/api/v1/venues", params={"q": "恐龙"})).json()
-    assert any(v["slug"] for v in found["items"]) and all("恐龙" in v["name"] or "恐龙" in v["address"]
-                                                          or "dinosaur" in " ".join(v["tags"]) for v in found["items"])
+    assert any(v["slug"] for v in found["items"]) and all(
+        "恐龙" in v["name"] or "恐龙" in v["address"] or "dinosaur" in " ".join(v["tags"]) for v in found["items"]
+    )
     found_en = (await client.get("/api/v1/venues", params={"q": "museum", "lang": "en", "limit": 200})).json()
     assert found_en["total"] >= 3
 
 
 async def test_near_orders_by_true_geodesic_distance_within_radius(client):
     center = (31.7795, 119.9561)  # 南大街, the old city centre
-    res = await client.get("/api/v1/venues", params={"near": f"{center[0]},{center[1]}", "radius_m": 5000,
-                                                      "limit": 200})
+    res = await client.get(
+        "/api/v1/venues", params={"near": f"{center[0]},{center[1]}", "radius_m": 5000, "limit": 200}
+    )
     items = res.json()["items"]
     assert len(items) >= 5
     distances = [v["distance_m"] for v in items]
@@ -66,8 +66,7 @@ async def test_near_orders_by_true_geodesic_distance_within_radius(client):
         exact = geodesic(center, (v["location"]["lat"], v["location"]["lng"])).meters
         assert abs(exact - v["distance_m"]) < 1
     everything = (await client.get("/api/v1/venues", params={"limit": 200})).json()["items"]
-    inside = [v for v in everything
-              if geodesic(center, (v["location"]["lat"], v["location"]["lng"])).meters <= 5000]
+    inside = [v for v in everything if geodesic(center, (v["location"]["lat"], v["location"]["lng"])).meters <= 5000]
     assert {v["slug"] for v in inside} == {v["slug"] for v in items}
 
 
@@ -111,7 +110,6 @@ async def test_second_load_content_changes_no_row(client):
     from backend.venues.tables import Venue
 
     before = await Venue.select(Venue.slug, Venue.updated_at, Venue.content_hash).order_by(Venue.slug)
-    out = subprocess.run([sys.executable, "-m", "backend.cli", "load-content"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    out = await anyio.to_thread.run_sync(cli, "load-content")
     assert "created=0 updated=0" in out
     assert await Venue.select(Venue.slug, Venue.updated_at, Venue.content_hash).order_by(Venue.slug) == before
