@@ -14,7 +14,7 @@ import msgspec
 from litestar.stores.base import Store
 from opening_hours import OpeningHours, ParserError
 
-from backend.lib.geo import Point, bounding_box, distance_m
+from backend.lib.geo import Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
@@ -34,6 +34,8 @@ class VenueRecord:
     point: Point
     hours: OpeningHours
     haystack: str  # lower-cased text that `q` searches
+    localised: dict  # lang -> VenueOut without live data, filled on first use
+    current: dict  # lang -> (minute, VenueOut with that minute's live data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,12 @@ def _record(row: dict) -> VenueRecord:
         [row["slug"], row["name_zh"], row["name_en"], row["address_zh"], row["address_en"], " ".join(row["tags"] or [])]
     ).lower()
     return VenueRecord(
-        row=row, point=Point(row["lat"], row["lng"]), hours=OpeningHours(row["opening_hours"]), haystack=haystack
+        row=row,
+        point=Point(row["lat"], row["lng"]),
+        hours=OpeningHours(row["opening_hours"]),
+        haystack=haystack,
+        localised={},
+        current={},
     )
 
 
@@ -61,7 +68,11 @@ def _live(record: VenueRecord, now_local: datetime) -> Live:
     return Live(status="open" if is_open else "closed", occupancy=0, comfort_level="comfortable", alerts=[])
 
 
-def venue_out(record: VenueRecord, lang: Lang, now_local: datetime, distance: float | None = None) -> VenueOut:
+_NOT_LIVE = Live(status="closed", occupancy=0, comfort_level="comfortable", alerts=[])
+
+
+def venue_out(record: VenueRecord, lang: Lang) -> VenueOut:
+    """Everything about a venue that doesn't change from minute to minute, in one language."""
     r = record.row
     return VenueOut(
         slug=r["slug"],
@@ -81,10 +92,9 @@ def venue_out(record: VenueRecord, lang: Lang, now_local: datetime, distance: fl
         images=list(r["images"] or []),
         accessibility=pick(r["accessibility_zh"], r["accessibility_en"], lang),
         tags=list(r["tags"] or []),
-        live=_live(record, now_local),
+        live=_NOT_LIVE,
         phone=r["phone"],
         website=r["website"],
-        distance_m=None if distance is None else round(distance, 1),
     )
 
 
@@ -136,35 +146,40 @@ class VenueCatalog:
             raise InvalidInput("radius_without_near", "radius_m needs near=LAT,LNG", field="radius_m")
         snap = await self.snapshot(store)
         needle = q.strip().lower() if q else ""
-        box = bounding_box(near, radius_m) if near is not None and radius_m is not None else None
-        hits: list[tuple[float | None, VenueRecord]] = []
-        for rec in snap.records:
-            row = rec.row
-            if category and row["category"] != category:
-                continue
-            if district and row["district"] != district:
-                continue
-            if needle and needle not in rec.haystack:
-                continue
-            dist = None
-            if near is not None:
-                if box and not (box[0] <= rec.point.lat <= box[2] and box[1] <= rec.point.lng <= box[3]):
-                    continue
-                dist = distance_m(near, rec.point)
-                if radius_m is not None and dist > radius_m:
-                    continue
-            hits.append((dist, rec))
-        if near is not None:
-            hits.sort(key=lambda h: h[0])  # type: ignore[arg-type, return-value]
+        matches = [
+            rec
+            for rec in snap.records
+            if (not category or rec.row["category"] == category)
+            and (not district or rec.row["district"] == district)
+            and (not needle or needle in rec.haystack)
+        ]
         now_local = city_now()
-        items = [venue_out(rec, lang, now_local, dist) for dist, rec in hits[offset : offset + limit]]
-        return Page(items=items, total=len(hits))
+        if near is None:
+            page = [(None, rec) for rec in matches[offset : offset + limit]]
+            total = len(matches)
+        else:
+            ranked, total = rank_nearest(near, [(rec.point, rec) for rec in matches], radius_m, offset + limit)
+            page = ranked[offset:]
+        return Page(items=[self._out(rec, lang, now_local, dist) for dist, rec in page], total=total)
+
+    def _out(self, rec: VenueRecord, lang: Lang, now_local: datetime, distance: float | None) -> VenueOut:
+        """The venue in `lang` with this minute's live block (opening hours have minute resolution, so
+        a venue's answer is built at most once a minute per language) and the caller's distance."""
+        minute = now_local.replace(second=0, microsecond=0)
+        cached = rec.current.get(lang)
+        if cached is None or cached[0] != minute:
+            static = rec.localised.get(lang)
+            if static is None:
+                static = rec.localised[lang] = venue_out(rec, lang)
+            cached = rec.current[lang] = (minute, msgspec.structs.replace(static, live=_live(rec, minute)))
+        out = cached[1]
+        return out if distance is None else msgspec.structs.replace(out, distance_m=round(distance, 1))
 
     async def get(self, store: Store, slug: str, lang: Lang) -> VenueOut:
         rec = (await self.snapshot(store)).by_slug.get(slug)
         if rec is None:
             raise NotFound("venue_not_found", f"no venue {slug!r}")
-        return venue_out(rec, lang, city_now())
+        return self._out(rec, lang, city_now(), None)
 
 
 # ---- content loading ----

@@ -6,84 +6,17 @@ Run: `make test` (builds pwa/dist and installs Chromium), or `.venv/bin/pytest -
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CJK, PHONE, Phone
+
 # anyio runs these tests and the suite's async fixtures (on which `live_server_url` rests) in one
 # event loop, so Playwright's async API is used.
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    assert Path(CHROMIUM).is_file(), "Debian's Chromium is missing: `make chromium` installs it"
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-async def playwright(chromium: str) -> AsyncIterator:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="module")
-async def browser(playwright) -> AsyncIterator:
-    browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    await browser.close()
-
-
-class Phone:
-    """A fresh phone-sized browser context and page that records console errors."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.errors: list[str] = []
-
-    async def start(self, browser) -> Phone:
-        self.context = await browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
-        )
-        self.page = await self.context.new_page()
-        self.page.set_default_timeout(15_000)
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
-        return self
-
-    def _console(self, msg) -> None:
-        if msg.type == "error":
-            self.errors.append(f"console.error: {msg.text} @ {msg.location.get('url')}")
-
-    async def open(self, path: str) -> None:
-        await self.page.goto(self.base_url + path, wait_until="domcontentloaded")
-
-    async def html(self, prop: str) -> str:
-        return await self.page.evaluate(f"document.documentElement.{prop}")
-
-
-@pytest.fixture
-async def phone(browser, live_server_url: str) -> AsyncIterator[Phone]:
-    p = await Phone(live_server_url).start(browser)
-    yield p
-    await p.context.close()
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +72,7 @@ async def test_screens_have_no_console_errors(phone: Phone, some_venue: dict) ->
         ("/venues", "venue-card"),
         (f"/venues/{some_venue['slug']}", "venue-title"),
         ("/me", "form-login"),
+        ("/bookings", "bookings-login"),
         ("/no/such/page", None),
     ]:
         await phone.open(path)
@@ -172,7 +106,12 @@ async def test_deep_link_renders_the_venue(phone: Phone, some_venue: dict) -> No
     assert await title.inner_text() == some_venue["name"]
     href = await phone.page.get_by_test_id("navigate").get_attribute("href")
     assert href.startswith("https://uri.amap.com/marker?position=")
-    assert await phone.page.get_by_test_id("book").is_disabled()
+    if some_venue["reservation_required"]:
+        # booking needs a time: the button waits until one is chosen in the slot picker
+        await phone.page.get_by_test_id("slot-picker").wait_for(state="visible")
+        assert await phone.page.get_by_test_id("book").is_disabled()
+    else:
+        await phone.page.get_by_test_id("no-booking").wait_for(state="visible")
     assert phone.errors == []
 
 

@@ -1,0 +1,77 @@
+"""Shared pieces of the end-to-end tests: Debian's Chromium, driven by Playwright's async API, as a
+390×844 phone (`Phone`), on the real server that `live_server_url` (tests/conftest.py) starts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    assert Path(CHROMIUM).is_file(), "Debian's Chromium is missing: `make chromium` installs it"
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+async def playwright(chromium: str) -> AsyncIterator:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+async def browser(playwright) -> AsyncIterator:
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    await browser.close()
+
+
+class Phone:
+    """A fresh phone-sized browser context and page that records console errors."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.errors: list[str] = []
+
+    async def start(self, browser) -> Phone:
+        self.context = await browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+        )
+        self.page = await self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        return self
+
+    def _console(self, msg) -> None:
+        if msg.type == "error":
+            self.errors.append(f"console.error: {msg.text} @ {msg.location.get('url')}")
+
+    async def open(self, path: str) -> None:
+        await self.page.goto(self.base_url + path, wait_until="domcontentloaded")
+
+    async def html(self, prop: str) -> str:
+        return await self.page.evaluate(f"document.documentElement.{prop}")
+
+
+@pytest.fixture
+async def phone(browser, live_server_url: str) -> AsyncIterator[Phone]:
+    p = await Phone(live_server_url).start(browser)
+    yield p
+    await p.context.close()
