@@ -10,7 +10,7 @@ STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PWA_SOURCES := $(shell find pwa/src pwa/public -type f 2>/dev/null) pwa/index.html pwa/vite.config.js pwa/package.json
 
-.PHONY: run test test-pg bench lint setup pwa db chromium wrk clean help
+.PHONY: run test test-pg bench lint setup pwa db test-packages wrk clean help
 
 help:
 	@echo "make run    - set up and start the server on SQLite (http://127.0.0.1:8000)"
@@ -47,16 +47,19 @@ db: $(STAMPS)/venv
 run: setup db
 	$(BIN)/changxiang run
 
-# Debian's Chromium (not a downloaded browser) for the end-to-end tests.
-chromium:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+# Debian packages the tests use: Chromium (not a downloaded browser) for the end-to-end tests, CJK
+# fonts for its screenshots, and zbar + librsvg to read the pass QR as an ordinary reader would.
+DEBIAN_TEST_PACKAGES := chromium fonts-noto-cjk zbar-tools librsvg2-bin
+test-packages:
+	@{ test -x /usr/bin/chromium && command -v zbarimg >/dev/null && command -v rsvg-convert >/dev/null; } || \
+	  { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_TEST_PACKAGES) >/dev/null; }
 
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
-test: setup chromium
+test: setup test-packages
 	$(BIN)/pytest -q
 
 # The second pass CI runs: the same suite on PostgreSQL and Redis.

@@ -25,6 +25,7 @@ from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
+from backend.passes.controllers import PassController, ScanController
 from backend.reservations.controllers import (
     NotificationController,
     ReservationController,
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SlotController,
             ReservationController,
             NotificationController,
+            PassController,
+            ScanController,
         ],
     )
 

@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "backend.accounts.piccolo_app",
         "backend.venues.piccolo_app",
         "backend.reservations.piccolo_app",
+        "backend.passes.piccolo_app",
     ]
 )

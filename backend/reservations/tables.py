@@ -1,4 +1,4 @@
-from piccolo.columns import UUID, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -31,6 +31,10 @@ class Reservation(Table, tablename="reservations"):
     created_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
     cancel_reason = Varchar(length=40, null=True, default=None)
+    # entry at the gate (issue 4): changed only by conditional UPDATEs in the scan decision
+    entries = Integer(default=0)
+    inside = Boolean(default=False)
+    first_entry_at = Timestamptz(null=True, default=None)
 
 
 class Visitor(Table, tablename="reservation_visitors"):

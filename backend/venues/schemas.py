@@ -88,6 +88,8 @@ class BookingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     slot_interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = None  # default: slot_minutes
     advance_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = 7
     cancel_cutoff_minutes: Annotated[int, msgspec.Meta(ge=0, le=2880)] = 30
+    allow_reentry: bool = False
+    entry_early_minutes: Annotated[int, msgspec.Meta(ge=0, le=240)] = 30
 
 
 class VenueContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -214,6 +214,8 @@ def _content_columns(item: VenueContent, sort_order: int) -> dict:
         "slot_interval_minutes": item.booking.slot_interval_minutes or item.booking.slot_minutes,
         "advance_days": item.booking.advance_days,
         "cancel_cutoff_minutes": item.booking.cancel_cutoff_minutes,
+        "allow_reentry": item.booking.allow_reentry,
+        "entry_early_minutes": item.booking.entry_early_minutes,
     }
 
 

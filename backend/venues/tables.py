@@ -32,5 +32,7 @@ class Venue(Table, tablename="venues"):
     slot_interval_minutes = Integer(default=60)
     advance_days = Integer(default=7)
     cancel_cutoff_minutes = Integer(default=30)
+    allow_reentry = Boolean(default=False)  # may a visitor who left come back on the same booking?
+    entry_early_minutes = Integer(default=30)  # how early before the slot the gate admits
     content_hash = Varchar(length=64)
     updated_at = Timestamptz(default=TimestamptzNow())

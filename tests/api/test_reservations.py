@@ -31,21 +31,21 @@ async def book(client, headers, slot_id, visitors, **extra):
 
 
 async def test_slots_follow_opening_hours_and_rules(client):
-    monday = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 or 7)
-    tuesday = (
-        monday + timedelta(days=1)
-        if monday + timedelta(days=1) <= date.today() + timedelta(days=7)
-        else monday - timedelta(days=6)
-    )
-    closed = (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": monday.isoformat()})).json()
-    assert closed["items"] == [], "the museum is closed on Mondays"
-    open_day = (await client.get(f"/api/v1/venues/{FREE_VENUE}/slots", params={"date": tuesday.isoformat()})).json()
-    items = open_day["items"]
-    assert len(items) == 8  # 09:00 … 16:00, one hour each
-    assert items[0]["starts_at"].endswith("09:00:00+08:00") and items[-1]["ends_at"].endswith("17:00:00+08:00")
-    venue = (await client.get(f"/api/v1/venues/{FREE_VENUE}")).json()
+    venue_slug = "hua-luogeng-memorial"  # Tu-Su 08:30-16:30, Mondays off; no other test touches its slots
+    today = date.today()
+    days = [today + timedelta(days=d) for d in range(1, 8)]
+    monday = next(d for d in days if d.weekday() == 0)
+    tuesday = next(d for d in days if d.weekday() == 1)
+    closed = (await client.get(f"/api/v1/venues/{venue_slug}/slots", params={"date": monday.isoformat()})).json()
+    assert closed["items"] == [], "closed on Mondays"
+    items = (await client.get(f"/api/v1/venues/{venue_slug}/slots", params={"date": tuesday.isoformat()})).json()[
+        "items"
+    ]
+    assert len(items) == 8  # 08:30 … 15:30, one hour each
+    assert items[0]["starts_at"].endswith("08:30:00+08:00") and items[-1]["ends_at"].endswith("16:30:00+08:00")
+    venue = (await client.get(f"/api/v1/venues/{venue_slug}")).json()
     assert all(s["capacity"] == min(venue["capacity"], venue["daily_capacity"] // 8) for s in items)
-    assert all(s["price_fen"] == 0 and s["currency"] == "CNY" for s in items)
+    assert all(s["price_fen"] == 0 and s["currency"] == "CNY" and s["status"] == "open" for s in items)
     park = (await client.get("/api/v1/venues/hongmei-park/slots", params={"date": tuesday.isoformat()})).json()
     assert park["reservation_required"] is False and park["items"] == []
 

@@ -1,0 +1,176 @@
+"""ECDSA P-256 signing keys for pass codes, kept in the database (so every replica signs with the
+same keys), their private halves encrypted with the personal-data vault; and the compact encodings
+codes use (raw 64-byte signatures, compressed points, base45 for QR alphanumeric mode).
+
+P-256 rather than Ed25519: every phone's WebCrypto verifies and signs P-256, so the PWA's device keys
+and the offline scanner use the same curve as the server.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from backend.lib.db import is_unique_violation
+from backend.lib.personal_data import vault
+
+_CURVE = ec.SECP256R1()
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64u(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def base45_encode(data: bytes) -> str:
+    """RFC 9285: two bytes → three characters of QR's alphanumeric set (denser in a QR than base64)."""
+    out = []
+    for i in range(0, len(data) - 1, 2):
+        n = data[i] * 256 + data[i + 1]
+        c, n = n % 45, n // 45
+        d, e = n % 45, n // 45
+        out += [_ALPHABET[c], _ALPHABET[d], _ALPHABET[e]]
+    if len(data) % 2:
+        n = data[-1]
+        out += [_ALPHABET[n % 45], _ALPHABET[n // 45]]
+    return "".join(out)
+
+
+def base45_decode(text: str) -> bytes:
+    try:
+        values = [_INDEX[ch] for ch in text]
+    except KeyError:
+        raise ValueError("not base45") from None
+    out = bytearray()
+    for i in range(0, len(values), 3):
+        chunk = values[i : i + 3]
+        if len(chunk) == 3:
+            n = chunk[0] + chunk[1] * 45 + chunk[2] * 2025
+            if n > 0xFFFF:
+                raise ValueError("not base45")
+            out += n.to_bytes(2, "big")
+        elif len(chunk) == 2:
+            n = chunk[0] + chunk[1] * 45
+            if n > 0xFF:
+                raise ValueError("not base45")
+            out.append(n)
+        else:
+            raise ValueError("not base45")
+    return bytes(out)
+
+
+def sign_raw(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
+    """ECDSA-SHA256, as the 64-byte r‖s that WebCrypto produces and verifies."""
+    r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def verify_raw(public: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
+    if len(signature) != 64:
+        return False
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    try:
+        public.verify(der, message, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def load_point(raw: bytes) -> ec.EllipticCurvePublicKey:
+    """A P-256 public key from a compressed (33) or uncompressed (65 bytes) point; ValueError if not on the curve."""
+    return ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, raw)
+
+
+def compressed(public: ec.EllipticCurvePublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+
+
+def uncompressed(public: ec.EllipticCurvePublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    kid: int
+    private: ec.EllipticCurvePrivateKey
+    public: ec.EllipticCurvePublicKey
+
+
+class SigningKeyring:
+    """The current signing key and every key by kid, read from the `signing_keys` table and cached
+    (a key never changes once written; rotation adds a row)."""
+
+    def __init__(self) -> None:
+        self._by_kid: dict[int, KeyPair] = {}
+        self._current: KeyPair | None = None
+
+    @staticmethod
+    def _pair(row: dict) -> KeyPair:
+        pem = vault().decrypt(row["private_key_enc"], "signing_key").encode()
+        private = serialization.load_pem_private_key(pem, password=None)
+        assert isinstance(private, ec.EllipticCurvePrivateKey)
+        return KeyPair(row["kid"], private, private.public_key())
+
+    async def _rows(self) -> list[dict]:
+        from backend.passes.tables import SigningKey
+
+        return await SigningKey.select().where(SigningKey.retired_at.is_null()).order_by(SigningKey.kid)
+
+    async def current(self) -> KeyPair:
+        if self._current is None:
+            rows = await self._rows()
+            if not rows:
+                await self.rotate()
+                rows = await self._rows()
+            self._current = self._pair(rows[-1])
+            self._by_kid[self._current.kid] = self._current
+        return self._current
+
+    async def get(self, kid: int) -> KeyPair | None:
+        if kid not in self._by_kid:
+            for row in await self._rows():
+                if row["kid"] == kid:
+                    self._by_kid[kid] = self._pair(row)
+        return self._by_kid.get(kid)
+
+    async def public_keys(self) -> list[dict]:
+        return [{"kid": r["kid"], "alg": "ES256", "public_key": r["public_key"]} for r in await self._rows()]
+
+    async def rotate(self) -> int:
+        """Add a new key (the next kid); older keys keep verifying until retired."""
+        from backend.passes.tables import SigningKey
+
+        private = ec.generate_private_key(_CURVE)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        last = await SigningKey.select(SigningKey.kid).order_by(SigningKey.kid, ascending=False).first()
+        kid = (last["kid"] + 1) if last else 1
+        if kid > 255:
+            raise RuntimeError("kid space exhausted: retire old keys first")
+        try:
+            await SigningKey.insert(
+                SigningKey(
+                    kid=kid,
+                    public_key=b64u(uncompressed(private.public_key())),
+                    private_key_enc=vault().encrypt(pem, "signing_key"),
+                )
+            )
+        except Exception as exc:
+            if not is_unique_violation(exc):  # another replica made this kid at the same moment: use theirs
+                raise
+        self._current = None
+        return kid
+
+
+keyring = SigningKeyring()

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.params import Parameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from backend.lib.auth import AuthUser, require_roles
+from backend.passes.schemas import (
+    DeviceCertificateOut,
+    DeviceKeyIn,
+    PassCodeOut,
+    PassOut,
+    ScanBatchIn,
+    ScanBatchOut,
+    ScanIn,
+    ScannerKeysOut,
+    ScanOut,
+    VenueCountOut,
+)
+from backend.passes.services import passes, scans
+
+AuthRequest = Request[AuthUser, Token, object]
+
+
+class PassController(Controller):
+    path = "/pass"
+    tags = ["pass"]
+
+    @get("/")
+    async def my_pass(self, request: AuthRequest) -> PassOut:
+        """My single code's entitlements: every upcoming booking, at every venue."""
+        return await passes.view(request.user)
+
+    @get("/code", cache_control=None)
+    async def code(self, request: AuthRequest) -> Response[PassCodeOut]:
+        """A server-made code for phones without a device key. It rotates: refresh after `refresh_after_s`."""
+        return Response(await passes.server_code(request.user), headers={"Cache-Control": "no-store"})
+
+    @get("/code.svg", media_type="image/svg+xml")
+    async def code_svg(self, request: AuthRequest) -> Response[bytes]:
+        """The same code as a QR image (segno, error correction M)."""
+        return Response(
+            await passes.code_svg(request.user), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+        )
+
+    @post("/device", status_code=HTTP_201_CREATED)
+    async def certify_device(self, request: AuthRequest, data: DeviceKeyIn) -> DeviceCertificateOut:
+        """Certify this phone's own P-256 key for my pass, so it can show fresh codes offline for 48 h."""
+        return await passes.certify_device(request.user, data.public_key)
+
+
+class ScanController(Controller):
+    path = "/scans"
+    tags = ["scanning"]
+    guards = [require_roles("staff")]
+
+    @post("/", status_code=HTTP_200_OK)
+    async def scan(self, request: AuthRequest, data: ScanIn, channels: ChannelsPlugin) -> ScanOut:
+        """Decide one scan at a gate. A decision is always 200; a repeated nonce gets the first answer."""
+        out = await scans.scan(request.user, data)
+        channels.publish(
+            {
+                "venue_slug": out.venue_slug,
+                "result": out.result,
+                "direction": out.direction,
+                "reservation_id": out.reservation_id,
+                "party_size": out.party_size,
+            },
+            "scans",
+        )
+        return out
+
+    @post("/batch", status_code=HTTP_200_OK)
+    async def batch(self, request: AuthRequest, data: ScanBatchIn) -> ScanBatchOut:
+        """Upload scans a gate decided offline; double admissions come back with `conflict: true`."""
+        return await scans.batch(request.user, data.items)
+
+    @get("/keys")
+    async def keys(self, request: AuthRequest) -> ScannerKeysOut:
+        """Public keys, revocations and today's entitlements for my venues: enough to decide offline."""
+        return await scans.scanner_keys(request.user)
+
+    @get("/counts")
+    async def counts(
+        self, request: AuthRequest, venue: Annotated[str, Parameter(query="venue", max_length=80)]
+    ) -> VenueCountOut:
+        """Today's entries, exits and people inside at one of my venues (from the scan log)."""
+        return await scans.counts(request.user, venue)

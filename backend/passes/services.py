@@ -1,0 +1,454 @@
+"""One code for every venue (一码通行) and the gate's decision.
+
+`ScanService.scan` is the single decision function (in the spirit of pretix's `perform_checkin`):
+verify the code, find the entitlement for this venue and time, check its state, redeem atomically,
+and append the scan, accepted or refused, to the scan log. A repeated nonce returns the first answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import segno
+
+from backend.accounts.tables import User
+from backend.lib.auth import AuthUser, require_venue_staff
+from backend.lib.db import is_unique_violation, write_transaction
+from backend.lib.personal_data import mask_name
+from backend.lib.problems import InvalidInput, NotFound
+from backend.lib.signing_keys import b64u, keyring, unb64u
+from backend.passes.codes import SKEW_S, WINDOW_S, CodeRejected, make_certificate, make_server_code, verify_code
+from backend.passes.schemas import (
+    DeviceCertificateOut,
+    Entitlement,
+    GateEntitlement,
+    OfflineScanIn,
+    PassCodeOut,
+    PassOut,
+    RevokedOut,
+    ScanBatchItemOut,
+    ScanBatchOut,
+    ScanIn,
+    ScannerKeysOut,
+    ScanOut,
+    VenueCountOut,
+)
+from backend.passes.tables import DeviceCertificate, Pass, ScanRecord
+from backend.reservations.tables import Reservation
+from backend.venues.services import CITY_TZ
+from backend.venues.tables import Venue
+
+log = logging.getLogger("changxiang.passes")
+
+DEVICE_CERT_TTL = timedelta(hours=48)
+OFFLINE_MAX_AGE = timedelta(hours=72)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _pass_for(user_id: int) -> dict:
+    row = await Pass.select().where(Pass.user_id == user_id).first()
+    if row is None:
+        await Pass.insert(Pass(user_id=user_id, pass_id=secrets.token_hex(8))).on_conflict(
+            target=Pass.user_id, action="DO NOTHING"
+        )
+        row = await Pass.select().where(Pass.user_id == user_id).first()
+    return row  # type: ignore[return-value]
+
+
+def _entitlement_status(r: dict) -> str:
+    if r["status"] == "confirmed" and r["entries"] > 0 and not r["inside"]:
+        return "used"
+    return r["status"]
+
+
+class PassService:
+    async def view(self, user: AuthUser) -> PassOut:
+        p = await _pass_for(user.id)
+        rows = (
+            await Reservation.select(
+                Reservation.public_id,
+                Reservation.venue_slug,
+                Reservation.party_size,
+                Reservation.status,
+                Reservation.entries,
+                Reservation.inside,
+                Reservation.slot.starts_at,
+                Reservation.slot.ends_at,
+            )
+            .where(
+                (Reservation.user_id == user.id)
+                & (Reservation.visit_date >= datetime.now(CITY_TZ).date())
+                & Reservation.status.is_in(["confirmed", "pending_payment"])
+            )
+            .order_by(Reservation.slot.starts_at)
+        )
+        early = await self._early_minutes({r["venue_slug"] for r in rows})
+        return PassOut(
+            pass_id=p["pass_id"],
+            holder_name_masked=mask_name(user.display_name),
+            entitlements=[
+                Entitlement(
+                    reservation_id=str(r["public_id"]),
+                    venue_slug=r["venue_slug"],
+                    valid_from=(r["slot.starts_at"] - timedelta(minutes=early[r["venue_slug"]])).astimezone(CITY_TZ),
+                    valid_until=r["slot.ends_at"].astimezone(CITY_TZ),
+                    party_size=r["party_size"],
+                    status=_entitlement_status(r),
+                    entries=r["entries"],
+                )
+                for r in rows
+            ],
+        )
+
+    async def _early_minutes(self, slugs: set[str]) -> dict[str, int]:
+        if not slugs:
+            return {}
+        rows = await Venue.select(Venue.slug, Venue.entry_early_minutes).where(Venue.slug.is_in(sorted(slugs)))
+        return {r["slug"]: r["entry_early_minutes"] for r in rows}
+
+    async def server_code(self, user: AuthUser) -> PassCodeOut:
+        p = await _pass_for(user.id)
+        now = int(utc_now().timestamp())
+        code = make_server_code(await keyring.current(), p["pass_id"], now)
+        return PassCodeOut(
+            code=code, expires_at=datetime.fromtimestamp(now + WINDOW_S, CITY_TZ), refresh_after_s=WINDOW_S // 2
+        )
+
+    async def code_svg(self, user: AuthUser) -> bytes:
+        code = (await self.server_code(user)).code
+        qr = segno.make(code, error="m", micro=False)
+        return qr.svg_inline(
+            scale=6, border=4, dark="#0b2a2a", light="#ffffff", title="常享通行码 Changxiang pass"
+        ).encode()
+
+    async def certify_device(self, user: AuthUser, public_key: str) -> DeviceCertificateOut:
+        p = await _pass_for(user.id)
+        try:
+            point = unb64u(public_key)
+        except ValueError:
+            raise InvalidInput("invalid_public_key", "public_key must be base64url", field="public_key") from None
+        key = await keyring.current()
+        expires = utc_now() + DEVICE_CERT_TTL
+        for _ in range(5):
+            serial = secrets.randbelow(2**31 - 1) + 1
+            try:
+                cert = make_certificate(key, p["pass_id"], serial, int(expires.timestamp()), point)
+            except ValueError:
+                raise InvalidInput("invalid_public_key", "not a P-256 public key", field="public_key") from None
+            try:
+                await DeviceCertificate.insert(
+                    DeviceCertificate(
+                        serial=serial, pass_id=p["pass_id"], device_public_key=public_key, expires_at=expires
+                    )
+                )
+            except Exception as exc:
+                if is_unique_violation(exc):
+                    continue
+                raise
+            return DeviceCertificateOut(
+                certificate=b64u(cert),
+                serial=serial,
+                kid=key.kid,
+                expires_at=expires.astimezone(CITY_TZ),
+                window_s=WINDOW_S,
+            )
+        raise RuntimeError("could not allocate a certificate serial")
+
+
+_REDEEM_IN = (
+    "UPDATE reservations SET entries = entries + 1, inside = TRUE, "
+    "first_entry_at = COALESCE(first_entry_at, {}) "
+    "WHERE id = {} AND status = 'confirmed' AND inside = FALSE AND (entries = 0 OR {}) RETURNING entries"
+)
+_REDEEM_OUT = "UPDATE reservations SET inside = FALSE WHERE id = {} AND inside = TRUE RETURNING id"
+
+
+class ScanService:
+    async def _decide(self, staff: AuthUser, data: ScanIn, at: datetime) -> tuple[str, dict | None, dict | None]:
+        """(result, reservation row, pass row) without writing anything."""
+        try:
+            code = await verify_code(data.code, keyring, at)
+        except CodeRejected as rejected:
+            return rejected.result, None, None
+        p = await Pass.select().where(Pass.pass_id == code.pass_id).first()
+        if p is None:
+            return "invalid", None, None
+        if p["revoked_at"] is not None:
+            return "revoked", None, p
+        if code.device_serial is not None and await DeviceCertificate.exists().where(
+            (DeviceCertificate.serial == code.device_serial) & DeviceCertificate.revoked_at.is_not_null()
+        ):
+            return "revoked", None, p
+        day = at.astimezone(CITY_TZ).date()
+        rows = (
+            await Reservation.select(
+                Reservation.id,
+                Reservation.public_id,
+                Reservation.status,
+                Reservation.party_size,
+                Reservation.entries,
+                Reservation.inside,
+                Reservation.visit_date,
+                Reservation.venue_slug,
+                Reservation.slot.starts_at,
+                Reservation.slot.ends_at,
+            )
+            .where((Reservation.user_id == p["user_id"]) & (Reservation.visit_date == day))
+            .order_by(Reservation.slot.starts_at)
+        )
+        here = [r for r in rows if r["venue_slug"] == data.venue_slug]
+        if not here:
+            other_day = await Reservation.exists().where(
+                (Reservation.user_id == p["user_id"])
+                & (Reservation.venue_slug == data.venue_slug)
+                & Reservation.status.is_in(["confirmed", "pending_payment"])
+            )
+            return ("invalid_time" if other_day else "wrong_venue"), None, p
+        venue = (
+            await Venue.select(Venue.entry_early_minutes, Venue.allow_reentry)
+            .where(Venue.slug == data.venue_slug)
+            .first()
+        )
+        early = timedelta(minutes=venue["entry_early_minutes"])  # type: ignore[index]
+
+        def covers(r: dict) -> bool:
+            return r["slot.starts_at"] - early <= at <= r["slot.ends_at"]
+
+        confirmed = [r for r in here if r["status"] == "confirmed"]
+        if data.direction == "out":
+            inside = [r for r in confirmed if r["inside"]]
+            return ("ok" if inside else "already_redeemed"), (inside or confirmed or here)[0], p
+        now_ok = [r for r in confirmed if covers(r)]
+        if now_ok:
+            fresh = [r for r in now_ok if not r["inside"]]
+            return "ok", (fresh or now_ok)[0], p
+        if confirmed:
+            return "invalid_time", confirmed[0], p
+        if any(r["status"] == "pending_payment" for r in here):
+            return "unpaid", next(r for r in here if r["status"] == "pending_payment"), p
+        return "canceled", here[0], p
+
+    async def scan(self, staff: AuthUser, data: ScanIn, *, offline: bool = False) -> ScanOut:
+        require_venue_staff(staff, data.venue_slug)
+        if not await Venue.exists().where(Venue.slug == data.venue_slug):
+            raise NotFound("venue_not_found", f"no venue {data.venue_slug!r}")
+        now = utc_now()
+        at = now
+        if offline and data.scanned_at is not None:
+            at = data.scanned_at if data.scanned_at.tzinfo else data.scanned_at.replace(tzinfo=CITY_TZ)
+            if at > now + timedelta(seconds=SKEW_S) or at < now - OFFLINE_MAX_AGE:
+                raise InvalidInput("invalid_scanned_at", "scanned_at is in the future or too old", field="scanned_at")
+        nonce = f"{data.venue_slug}:{data.nonce or uuid.uuid4().hex}"
+        if data.nonce and (stored := await self._stored(nonce)) is not None:
+            return stored
+        result, r, p = await self._decide(staff, data, at)
+        venue_allows_reentry = bool(
+            (await Venue.select(Venue.allow_reentry).where(Venue.slug == data.venue_slug).first() or {}).get(
+                "allow_reentry"
+            )
+        )
+        try:
+            async with write_transaction():
+                if result == "ok" and r is not None:
+                    if data.direction == "in":
+                        done = await Reservation.raw(_REDEEM_IN, now, r["id"], venue_allows_reentry)
+                    else:
+                        done = await Reservation.raw(_REDEEM_OUT, r["id"])
+                    if not done:
+                        result = "already_redeemed"
+                await ScanRecord.insert(
+                    ScanRecord(
+                        nonce=nonce,
+                        venue_slug=data.venue_slug,
+                        local_date=at.astimezone(CITY_TZ).date().isoformat(),
+                        direction=data.direction,
+                        result=result,
+                        reservation_id=r["id"] if r else None,
+                        party_size=r["party_size"] if r else 0,
+                        pass_id=p["pass_id"] if p else None,
+                        staff_user_id=staff.id,
+                        device_id=data.device_id,
+                        gate=data.gate,
+                        scanned_at=at,
+                        received_at=now,
+                        offline=offline,
+                    )
+                )
+        except Exception as exc:
+            if data.nonce and is_unique_violation(exc):  # the same nonce raced in: answer as the first did
+                stored = await self._stored(nonce)
+                if stored is not None:
+                    return stored
+            raise
+        log.info(
+            "scan",
+            extra={
+                "venue": data.venue_slug,
+                "result": result,
+                "direction": data.direction,
+                "gate": data.gate,
+                "device": data.device_id,
+                "offline": offline,
+            },
+        )
+        return await self._out(nonce, result, data.venue_slug, data.direction, r, p)
+
+    async def _out(
+        self, nonce: str, result: str, venue: str, direction: str, r: dict | None, p: dict | None
+    ) -> ScanOut:
+        holder = None
+        if p is not None and result in ("ok", "already_redeemed"):
+            user = await User.select(User.display_name).where(User.id == p["user_id"]).first()
+            holder = mask_name(user["display_name"]) if user else None
+        return ScanOut(
+            result=result,  # type: ignore[arg-type]
+            nonce=nonce.split(":", 1)[1],
+            venue_slug=venue,
+            direction=direction,  # type: ignore[arg-type]
+            reservation_id=str(r["public_id"]) if r else None,
+            party_size=r["party_size"] if r else None,
+            holder_name_masked=holder,
+        )
+
+    async def _stored(self, nonce: str) -> ScanOut | None:
+        row = await ScanRecord.select().where(ScanRecord.nonce == nonce).first()
+        if row is None:
+            return None
+        r = None
+        if row["reservation_id"] is not None:
+            r = (
+                await Reservation.select(Reservation.public_id, Reservation.party_size)
+                .where(Reservation.id == row["reservation_id"])
+                .first()
+            )
+        p = await Pass.select().where(Pass.pass_id == row["pass_id"]).first() if row["pass_id"] else None
+        out = await self._out(nonce, row["result"], row["venue_slug"], row["direction"], r, p)
+        out.conflict = row["conflict"]
+        return out
+
+    async def batch(self, staff: AuthUser, items: list[OfflineScanIn]) -> ScanBatchOut:
+        """Offline scans uploaded later, in the order they happened. A code that another gate already
+        admitted, and that this gate admitted offline too, comes back `conflict: true`."""
+        for item in items:
+            require_venue_staff(staff, item.venue_slug)
+            if not item.nonce:
+                raise InvalidInput("nonce_required", "offline scans need their nonce", field="items.nonce")
+        out = []
+        for item in sorted(items, key=lambda i: i.scanned_at or utc_now()):
+            answer = await self.scan(staff, item, offline=True)
+            conflict = answer.conflict or (item.offline_result == "ok" and answer.result == "already_redeemed")
+            if conflict and not answer.conflict:
+                await ScanRecord.update({ScanRecord.conflict: True}).where(
+                    ScanRecord.nonce == f"{item.venue_slug}:{item.nonce}"
+                )
+            out.append(
+                ScanBatchItemOut(
+                    nonce=answer.nonce,
+                    result=answer.result,
+                    conflict=conflict,
+                    reservation_id=answer.reservation_id,
+                    party_size=answer.party_size,
+                )
+            )
+        return ScanBatchOut(items=out)
+
+    async def scanner_keys(self, staff: AuthUser) -> ScannerKeysOut:
+        """Everything a gate needs to decide offline: public keys, revocations, the day's entitlements."""
+        venues = sorted(staff.venue_slugs) if "admin" not in staff.roles else []
+        today = datetime.now(CITY_TZ).date()
+        revoked = [
+            RevokedOut(pass_id=r["pass_id"])
+            for r in await Pass.select(Pass.pass_id).where(Pass.revoked_at.is_not_null())
+        ]
+        revoked += [
+            RevokedOut(device_serial=r["serial"])
+            for r in await DeviceCertificate.select(DeviceCertificate.serial).where(
+                DeviceCertificate.revoked_at.is_not_null() & (DeviceCertificate.expires_at > utc_now())
+            )
+        ]
+        entitlements: list[GateEntitlement] = []
+        if venues:
+            rows = await Reservation.select(
+                Reservation.public_id,
+                Reservation.user_id,
+                Reservation.venue_slug,
+                Reservation.party_size,
+                Reservation.status,
+                Reservation.entries,
+                Reservation.inside,
+                Reservation.slot.starts_at,
+                Reservation.slot.ends_at,
+            ).where(
+                Reservation.venue_slug.is_in(venues)
+                & (Reservation.visit_date == today)
+                & Reservation.status.is_in(["confirmed", "pending_payment", "cancelled"])
+            )
+            users = {r["user_id"] for r in rows}
+            passes = (
+                {
+                    r["user_id"]: r["pass_id"]
+                    for r in await Pass.select(Pass.user_id, Pass.pass_id).where(Pass.user_id.is_in(sorted(users)))
+                }
+                if users
+                else {}
+            )
+            for user_id in users - passes.keys():  # holders who never opened their pass yet
+                passes[user_id] = (await _pass_for(user_id))["pass_id"]
+            names = (
+                {
+                    r["id"]: r["display_name"]
+                    for r in await User.select(User.id, User.display_name).where(User.id.is_in(sorted(users)))
+                }
+                if users
+                else {}
+            )
+            early = await PassService()._early_minutes(set(venues))
+            entitlements = [
+                GateEntitlement(
+                    pass_id=passes[r["user_id"]],
+                    reservation_id=str(r["public_id"]),
+                    venue_slug=r["venue_slug"],
+                    valid_from=(r["slot.starts_at"] - timedelta(minutes=early.get(r["venue_slug"], 30))).astimezone(
+                        CITY_TZ
+                    ),
+                    valid_until=r["slot.ends_at"].astimezone(CITY_TZ),
+                    party_size=r["party_size"],
+                    status=r["status"],
+                    entries=r["entries"],
+                    inside=r["inside"],
+                    holder_name_masked=mask_name(names.get(r["user_id"], "")),
+                )
+                for r in rows
+                if r["user_id"] in passes
+            ]
+        return ScannerKeysOut(
+            keys=await keyring.public_keys(),
+            revoked=revoked,
+            generated_at=utc_now(),
+            window_s=WINDOW_S,
+            skew_s=SKEW_S,
+            venue_slugs=venues,
+            entitlements=entitlements,
+        )
+
+    async def counts(self, staff: AuthUser, venue_slug: str) -> VenueCountOut:
+        require_venue_staff(staff, venue_slug)
+        day = datetime.now(CITY_TZ).date().isoformat()
+        rows = await ScanRecord.select(ScanRecord.direction, ScanRecord.party_size).where(
+            (ScanRecord.venue_slug == venue_slug) & (ScanRecord.local_date == day) & (ScanRecord.result == "ok")
+        )
+        entries = sum(r["party_size"] for r in rows if r["direction"] == "in")
+        exits = sum(r["party_size"] for r in rows if r["direction"] == "out")
+        return VenueCountOut(
+            venue_slug=venue_slug, date=day, entries_today=entries, exits_today=exits, occupancy=max(0, entries - exits)
+        )
+
+
+passes = PassService()
+scans = ScanService()

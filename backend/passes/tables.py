@@ -1,0 +1,54 @@
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Pass(Table, tablename="passes"):
+    """One code per account (一码通行): every confirmed booking of the holder is an entitlement on it."""
+
+    user_id = Integer(unique=True, index=True)
+    pass_id = Varchar(length=16, unique=True, index=True)  # 8 random bytes, hex: what codes carry
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SigningKey(Table, tablename="signing_keys"):
+    """ECDSA P-256 keys that sign pass codes and device certificates. `kid` travels in every code, so
+    keys rotate: scanners keep every key that is not retired."""
+
+    kid = Integer(unique=True)
+    public_key = Varchar(length=200)  # base64url of the uncompressed point (65 bytes)
+    private_key_enc = Text()  # PKCS#8, AES-GCM encrypted with the personal-data vault
+    created_at = Timestamptz(default=TimestamptzNow())
+    retired_at = Timestamptz(null=True, default=None)
+
+
+class DeviceCertificate(Table, tablename="device_certificates"):
+    """A phone's own key, certified for a pass: the phone then signs fresh codes offline."""
+
+    serial = Integer(unique=True, index=True)
+    pass_id = Varchar(length=16, index=True)
+    device_public_key = Varchar(length=100)
+    expires_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class ScanRecord(Table, tablename="scan_log"):
+    """Every scan, accepted or not. Occupancy, audits and the supervision feed are read from here."""
+
+    nonce = Varchar(length=80, unique=True)
+    venue_slug = Varchar(length=80, index=True)
+    local_date = Varchar(length=10, index=True)  # YYYY-MM-DD in Asia/Shanghai
+    direction = Varchar(length=3)
+    result = Varchar(length=20)
+    reservation_id = Integer(null=True, default=None, index=True)
+    party_size = Integer(default=0)
+    pass_id = Varchar(length=16, null=True, default=None)
+    staff_user_id = Integer()
+    device_id = Varchar(length=80, null=True, default=None)
+    gate = Varchar(length=80, null=True, default=None)
+    scanned_at = Timestamptz()
+    received_at = Timestamptz(default=TimestamptzNow())
+    offline = Boolean(default=False)
+    conflict = Boolean(default=False)

@@ -1,0 +1,257 @@
+"""One code for every venue, and the gate's decision: single use, staff scope, freshness, races,
+nonces, offline batches with conflicts, device-signed codes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from backend.lib.signing_keys import b64u, keyring, sign_raw, unb64u, uncompressed
+from backend.passes.codes import device_message, make_device_code, make_server_code
+from backend.passes.tables import ScanRecord
+from backend.reservations.tables import Reservation, Slot
+from backend.venues.services import CITY_TZ
+from tests.api.reservation_helpers import fresh_slot, visitor
+
+pytestmark = pytest.mark.anyio
+
+VENUE = "changzhou-museum"
+OTHER = "wujin-museum"
+
+
+async def booked_now(client, tourist, venue=VENUE, party=1) -> dict:
+    """A confirmed booking whose slot is running right now (its times moved onto the present)."""
+    slot = await fresh_slot(client, venue)
+    res = await client.post(
+        "/api/v1/reservations",
+        headers=tourist["headers"],
+        json={"slot_id": slot["id"], "visitors": [visitor() for _ in range(party)]},
+    )
+    assert res.status_code == 201, res.text
+    now = datetime.now(UTC)
+    await Slot.update({Slot.starts_at: now - timedelta(minutes=10), Slot.ends_at: now + timedelta(minutes=50)}).where(
+        Slot.id == slot["id"]
+    )
+    await Reservation.update({Reservation.visit_date: now.astimezone(CITY_TZ).date()}).where(
+        Reservation.public_id == uuid.UUID(res.json()["id"])
+    )
+    return res.json()
+
+
+async def code_of(client, tourist) -> str:
+    res = await client.get("/api/v1/pass/code", headers=tourist["headers"])
+    assert res.status_code == 200 and res.headers["cache-control"] == "no-store"
+    body = res.json()
+    assert body["refresh_after_s"] > 0 and body["expires_at"]
+    return body["code"]
+
+
+async def scan(client, staff, code, venue=VENUE, **extra):
+    return await client.post(
+        "/api/v1/scans", headers=staff["headers"], json={"code": code, "venue_slug": venue, **extra}
+    )
+
+
+@pytest.fixture
+async def people(make_account):
+    return {
+        "tourist": await make_account("tourist"),
+        "staff": await make_account("staff", venues=(VENUE,)),
+        "staff2": await make_account("staff", venues=(VENUE,)),
+        "other_staff": await make_account("staff", venues=(OTHER,)),
+    }
+
+
+async def test_pass_lists_entitlements_at_every_venue(client, people):
+    t = people["tourist"]
+    a = await booked_now(client, t, VENUE)
+    b = await booked_now(client, t, OTHER)
+    body = (await client.get("/api/v1/pass", headers=t["headers"])).json()
+    assert len(body["pass_id"]) == 16 and "*" in body["holder_name_masked"]
+    by_id = {e["reservation_id"]: e for e in body["entitlements"]}
+    assert by_id[a["id"]]["venue_slug"] == VENUE and by_id[b["id"]]["venue_slug"] == OTHER
+    assert by_id[a["id"]]["status"] == "confirmed" and by_id[a["id"]]["party_size"] == 1
+    assert (await client.get("/api/v1/pass")).status_code == 401
+
+
+async def test_gate_decisions(client, people):
+    t, staff = people["tourist"], people["staff"]
+    booking = await booked_now(client, t, party=2)
+    code = await code_of(client, t)
+    first = await scan(client, staff, code)
+    assert first.status_code == 200
+    assert first.json()["result"] == "ok" and first.json()["party_size"] == 2
+    assert first.json()["reservation_id"] == booking["id"] and "*" in first.json()["holder_name_masked"]
+    assert (await scan(client, staff, code)).json()["result"] == "already_redeemed"
+    changed = code[:40] + ("A" if code[40] != "A" else "B") + code[41:]
+    assert (await scan(client, staff, changed)).json()["result"] == "invalid"
+    assert (await scan(client, staff, "not a code at all")).json()["result"] == "invalid"
+    # staff of another venue: refused for this venue, told wrong_venue at their own
+    refused = await scan(client, people["other_staff"], code)
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden_venue"
+    assert (await scan(client, people["other_staff"], code, OTHER)).json()["result"] == "wrong_venue"
+    # a tourist can't scan at all
+    assert (await scan(client, t, code)).status_code == 403
+    assert (await client.post("/api/v1/scans", json={"code": code, "venue_slug": VENUE})).status_code == 401
+
+
+async def test_cancelled_and_unpaid_and_future_bookings_are_refused(client, people, make_account):
+    t, staff = people["tourist"], people["staff"]
+    booking = await booked_now(client, t)
+    assert (await client.post(f"/api/v1/reservations/{booking['id']}/cancel", headers=t["headers"])).status_code in (
+        200,
+        409,
+    )
+    await Reservation.update({Reservation.status: "cancelled"}).where(Reservation.public_id == uuid.UUID(booking["id"]))
+    assert (await scan(client, staff, await code_of(client, t))).json()["result"] == "canceled"
+
+    payer = await make_account("tourist")
+    await booked_now(client, payer)
+    await Reservation.update({Reservation.status: "pending_payment"}).where(Reservation.user_id == payer["id"])
+    assert (await scan(client, staff, await code_of(client, payer))).json()["result"] == "unpaid"
+
+    later = await make_account("tourist")
+    slot = await fresh_slot(client, VENUE)  # tomorrow or later
+    await client.post(
+        "/api/v1/reservations", headers=later["headers"], json={"slot_id": slot["id"], "visitors": [visitor()]}
+    )
+    assert (await scan(client, staff, await code_of(client, later))).json()["result"] == "invalid_time"
+
+
+async def test_a_code_60_s_past_its_expiry_is_stale(client, people):
+    t, staff = people["tourist"], people["staff"]
+    await booked_now(client, t)
+    pass_id = (await client.get("/api/v1/pass", headers=t["headers"])).json()["pass_id"]
+    key = await keyring.current()
+    expired_at = int(time.time()) - 60
+    old = make_server_code(key, pass_id, expired_at - 30)  # issued 30 s before it expired
+    assert (await scan(client, staff, old)).json()["result"] == "stale_code"
+    fresh = make_server_code(key, pass_id, int(time.time()) - 5)
+    assert (await scan(client, staff, fresh)).json()["result"] == "ok"
+
+
+async def test_ten_racing_scans_from_two_gates_admit_once(client, people):
+    t = people["tourist"]
+    await booked_now(client, t)
+    code = await code_of(client, t)
+    gates = [people["staff"], people["staff2"]] * 5
+    answers = await asyncio.gather(*[scan(client, g, code, gate=f"gate-{i % 2}") for i, g in enumerate(gates)])
+    results = sorted(a.json()["result"] for a in answers)
+    assert results.count("ok") == 1 and results.count("already_redeemed") == 9
+
+
+async def test_same_nonce_twice_counts_once(client, people):
+    t, staff = people["tourist"], people["staff"]
+    await booked_now(client, t, party=2)
+    before = (await client.get("/api/v1/scans/counts", params={"venue": VENUE}, headers=staff["headers"])).json()
+    code = await code_of(client, t)
+    nonce = uuid.uuid4().hex
+    a, b = await asyncio.gather(scan(client, staff, code, nonce=nonce), scan(client, staff, code, nonce=nonce))
+    assert a.json() == b.json() and a.json()["result"] == "ok"
+    assert await ScanRecord.count().where(ScanRecord.nonce == f"{VENUE}:{nonce}") == 1
+    after = (await client.get("/api/v1/scans/counts", params={"venue": VENUE}, headers=staff["headers"])).json()
+    assert after["entries_today"] == before["entries_today"] + 2 and after["occupancy"] == before["occupancy"] + 2
+    out = await scan(client, staff, await code_of(client, t), direction="out")
+    assert out.json()["result"] == "ok"
+    left = (await client.get("/api/v1/scans/counts", params={"venue": VENUE}, headers=staff["headers"])).json()
+    assert left["occupancy"] == before["occupancy"] and left["exits_today"] == before["exits_today"] + 2
+    assert (await scan(client, staff, await code_of(client, t))).json()["result"] == "already_redeemed", (
+        "no re-entry at this venue"
+    )
+
+
+async def test_every_scan_is_logged_accepted_or_not(client, people):
+    t, staff = people["tourist"], people["staff"]
+    await booked_now(client, t)
+    before = await ScanRecord.count().where(ScanRecord.staff_user_id == staff["id"])
+    await scan(client, staff, "garbage", gate="north", device_id="pad-7")
+    await scan(client, staff, await code_of(client, t), gate="north", device_id="pad-7")
+    rows = await ScanRecord.select().where(ScanRecord.staff_user_id == staff["id"]).order_by(ScanRecord.id)
+    assert len(rows) == before + 2
+    assert [r["result"] for r in rows[-2:]] == ["invalid", "ok"]
+    assert rows[-1]["gate"] == "north" and rows[-1]["device_id"] == "pad-7" and rows[-1]["direction"] == "in"
+
+
+async def test_offline_batch_flags_a_double_admission(client, people):
+    t = people["tourist"]
+    await booked_now(client, t)
+    code = await code_of(client, t)
+    now = datetime.now(UTC)
+    gate_a = {
+        "code": code,
+        "venue_slug": VENUE,
+        "nonce": uuid.uuid4().hex,
+        "offline_result": "ok",
+        "scanned_at": (now - timedelta(seconds=20)).isoformat(),
+        "gate": "A",
+    }
+    gate_b = dict(gate_a, nonce=uuid.uuid4().hex, scanned_at=(now - timedelta(seconds=10)).isoformat(), gate="B")
+    a = (await client.post("/api/v1/scans/batch", headers=people["staff"]["headers"], json={"items": [gate_a]})).json()
+    b = (await client.post("/api/v1/scans/batch", headers=people["staff2"]["headers"], json={"items": [gate_b]})).json()
+    assert a["items"][0]["result"] == "ok" and a["items"][0]["conflict"] is False
+    assert b["items"][0]["result"] == "already_redeemed" and b["items"][0]["conflict"] is True
+    again = (
+        await client.post("/api/v1/scans/batch", headers=people["staff2"]["headers"], json={"items": [gate_b]})
+    ).json()
+    assert again["items"][0]["conflict"] is True, "a re-upload answers as before"
+    bad = await client.post(
+        "/api/v1/scans/batch", headers=people["staff"]["headers"], json={"items": [dict(gate_a, nonce=None)]}
+    )
+    assert bad.status_code == 400
+
+
+async def test_device_signed_codes_work_offline_and_tampering_fails(client, people):
+    t, staff = people["tourist"], people["staff"]
+    await booked_now(client, t)
+    device = ec.generate_private_key(ec.SECP256R1())
+    res = await client.post(
+        "/api/v1/pass/device", headers=t["headers"], json={"public_key": b64u(uncompressed(device.public_key()))}
+    )
+    assert res.status_code == 201, res.text
+    cert = unb64u(res.json()["certificate"])
+    shown = int(time.time())
+    code = make_device_code(cert, shown, sign_raw(device, device_message(cert, shown)))
+    assert len(code) <= 311, "fits a version-10 QR at error correction M (alphanumeric)"
+    forged = make_device_code(cert, shown + 1, sign_raw(device, device_message(cert, shown)))
+    assert (await scan(client, staff, forged)).json()["result"] == "invalid"
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    stolen = make_device_code(cert, shown, sign_raw(stranger, device_message(cert, shown)))
+    assert (await scan(client, staff, stolen)).json()["result"] == "invalid"
+    assert (await scan(client, staff, code)).json()["result"] == "ok"
+    bad = await client.post("/api/v1/pass/device", headers=t["headers"], json={"public_key": "A" * 60})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_public_key"
+
+
+async def test_scanner_keys_give_a_gate_what_it_needs_offline(client, people):
+    t, staff = people["tourist"], people["staff"]
+    booking = await booked_now(client, t)
+    keys = await client.get("/api/v1/scans/keys", headers=staff["headers"])
+    assert keys.status_code == 200
+    body = keys.json()
+    assert body["keys"] and all(k["alg"] == "ES256" and len(unb64u(k["public_key"])) == 65 for k in body["keys"])
+    assert body["venue_slugs"] == [VENUE] and body["window_s"] == 30
+    mine = [e for e in body["entitlements"] if e["reservation_id"] == booking["id"]]
+    assert mine and mine[0]["venue_slug"] == VENUE and all(e["venue_slug"] == VENUE for e in body["entitlements"])
+    assert (await client.get("/api/v1/scans/keys", headers=t["headers"])).status_code == 403
+
+
+async def test_qr_svg_decodes_with_zbar_to_a_valid_code(client, people, tmp_path):
+    assert shutil.which("zbarimg") and shutil.which("rsvg-convert"), "`make test` installs zbar-tools, librsvg2-bin"
+    t, staff = people["tourist"], people["staff"]
+    await booked_now(client, t)
+    svg = await client.get("/api/v1/pass/code.svg", headers=t["headers"])
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    (tmp_path / "code.svg").write_bytes(svg.content)
+    subprocess.run(["rsvg-convert", "-o", str(tmp_path / "code.png"), str(tmp_path / "code.svg")], check=True)
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(tmp_path / "code.png")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert len(decoded) > 100
+    assert (await scan(client, staff, decoded)).json()["result"] == "ok"
