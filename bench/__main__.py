@@ -7,9 +7,9 @@ import platform
 import sys
 import time
 
-from bench import booking_contention, http_venues
+from bench import booking_contention, http_venues, scan_throughput
 
-BENCHMARKS = {"venues": http_venues, "booking": booking_contention}
+BENCHMARKS = {"venues": http_venues, "booking": booking_contention, "scans": scan_throughput}
 
 
 def main(argv: list[str]) -> int:
