@@ -34,7 +34,7 @@ from backend.reservations.controllers import (
 from backend.reservations.services import reservations
 from backend.settings import Settings, get_settings
 from backend.venues.controllers import VenueController
-from backend.venues.services import VenueCatalog
+from backend.venues.services import catalog
 
 log = logging.getLogger("changxiang")
 
@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await stop_database()
         await close_redis()
 
+    catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
     index = settings.pwa_dist / "index.html"
     return Litestar(
         route_handlers=[api, healthz, readyz, MetricsController, *_pwa_routes(settings.pwa_dist)],
@@ -198,7 +199,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
         stores=stores,
         state=State(
-            {"settings": settings, "jwt_auth": jwt_auth, "venue_catalog": VenueCatalog(settings.venue_cache_ttl_s)}
+            {"settings": settings, "jwt_auth": jwt_auth}
         ),
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(

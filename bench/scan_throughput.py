@@ -50,8 +50,9 @@ async def _prepare(env: dict[str, str]) -> tuple[str, list[str]]:
                 venue_slugs=[VENUE],
             )
         ).returning(User.id)
-        holders = await User.insert(
-            *[
+        holders: list[dict] = []
+        for start in range(0, HOLDERS, 500):  # PostgreSQL takes at most 32,767 parameters a statement
+            batch = [
                 User(
                     email=f"holder-{tag}-{i}@changxiang.test",
                     password_hash=password,
@@ -59,9 +60,9 @@ async def _prepare(env: dict[str, str]) -> tuple[str, list[str]]:
                     roles=["tourist"],
                     venue_slugs=[],
                 )
-                for i in range(HOLDERS)
+                for i in range(start, min(HOLDERS, start + 500))
             ]
-        ).returning(User.id)
+            holders += await User.insert(*batch).returning(User.id)
         slot = await Slot.insert(
             Slot(
                 key=f"{VENUE}|bench-{tag}",
@@ -74,22 +75,24 @@ async def _prepare(env: dict[str, str]) -> tuple[str, list[str]]:
                 status="open",
             )
         ).returning(Slot.id)
-        await Reservation.insert(
-            *[
-                Reservation(
-                    public_id=uuid.uuid4(),
-                    user_id=h["id"],
-                    slot=slot[0]["id"],
-                    venue_slug=VENUE,
-                    visit_date=today,
-                    status="confirmed",
-                    party_size=1,
-                )
-                for h in holders
-            ]
-        )
         pass_ids = [secrets.token_hex(8) for _ in holders]
-        await Pass.insert(*[Pass(user_id=h["id"], pass_id=p) for h, p in zip(holders, pass_ids, strict=True)])
+        for start in range(0, HOLDERS, 500):
+            chunk = list(zip(holders[start : start + 500], pass_ids[start : start + 500], strict=True))
+            await Reservation.insert(
+                *[
+                    Reservation(
+                        public_id=uuid.uuid4(),
+                        user_id=h["id"],
+                        slot=slot[0]["id"],
+                        venue_slug=VENUE,
+                        visit_date=today,
+                        status="confirmed",
+                        party_size=1,
+                    )
+                    for h, _ in chunk
+                ]
+            )
+            await Pass.insert(*[Pass(user_id=h["id"], pass_id=p) for h, p in chunk])
         key = await keyring.current()
         issued = int(time.time())
         codes = [make_server_code(key, p, issued) for p in pass_ids]

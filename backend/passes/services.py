@@ -38,7 +38,7 @@ from backend.passes.schemas import (
 )
 from backend.passes.tables import DeviceCertificate, Pass, ScanRecord
 from backend.reservations.tables import Reservation
-from backend.venues.services import CITY_TZ
+from backend.venues.services import CITY_TZ, catalog
 from backend.venues.tables import Venue
 
 log = logging.getLogger("changxiang.passes")
@@ -176,9 +176,12 @@ class ScanService:
             code = await verify_code(data.code, keyring, at)
         except CodeRejected as rejected:
             return rejected.result, None, None
-        p = await Pass.select().where(Pass.pass_id == code.pass_id).first()
-        if p is None:
+        found = await Pass.raw(
+            "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name FROM passes p "
+            "JOIN users u ON u.id = p.user_id WHERE p.pass_id = {}", code.pass_id)
+        if not found:
             return "invalid", None, None
+        p = found[0]
         if p["revoked_at"] is not None:
             return "revoked", None, p
         if code.device_serial is not None and await DeviceCertificate.exists().where(
@@ -236,7 +239,8 @@ class ScanService:
 
     async def scan(self, staff: AuthUser, data: ScanIn, *, offline: bool = False) -> ScanOut:
         require_venue_staff(staff, data.venue_slug)
-        if not await Venue.exists().where(Venue.slug == data.venue_slug):
+        venue = await catalog.record(data.venue_slug)
+        if venue is None:
             raise NotFound("venue_not_found", f"no venue {data.venue_slug!r}")
         now = utc_now()
         at = now
@@ -304,8 +308,7 @@ class ScanService:
     ) -> ScanOut:
         holder = None
         if p is not None and result in ("ok", "already_redeemed"):
-            user = await User.select(User.display_name).where(User.id == p["user_id"]).first()
-            holder = mask_name(user["display_name"]) if user else None
+            holder = mask_name(p["display_name"])
         return ScanOut(
             result=result,  # type: ignore[arg-type]
             nonce=nonce.split(":", 1)[1],
@@ -327,7 +330,12 @@ class ScanService:
                 .where(Reservation.id == row["reservation_id"])
                 .first()
             )
-        p = await Pass.select().where(Pass.pass_id == row["pass_id"]).first() if row["pass_id"] else None
+        p = None
+        if row["pass_id"]:
+            found = await Pass.raw(
+                "SELECT p.pass_id, p.user_id, u.display_name FROM passes p JOIN users u ON u.id = p.user_id "
+                "WHERE p.pass_id = {}", row["pass_id"])
+            p = found[0] if found else None
         out = await self._out(nonce, row["result"], row["venue_slug"], row["direction"], r, p)
         out.conflict = row["conflict"]
         return out

@@ -10,6 +10,7 @@ from backend.lib.geo import parse_point
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
 from backend.venues.schemas import Category, District, VenueOut
+from backend.venues.services import catalog
 
 LangParam = Annotated[str | None, Parameter(description="zh or en (default: Accept-Language, then zh)")]
 
@@ -34,8 +35,7 @@ class VenueController(Controller):
     ) -> Page[VenueOut]:
         """Venues of the city, filtered; with `near`, ordered by geodesic distance."""
         point = parse_point(near) if near is not None else None
-        return await request.app.state.venue_catalog.list(
-            request.app.stores.get("cache"),
+        return await catalog.list(
             lang=request_lang(request, lang),
             category=category,
             district=district,
@@ -49,6 +49,4 @@ class VenueController(Controller):
     @get("/{slug:str}")
     async def get_venue(self, request: Request, slug: str, lang: LangParam = None) -> VenueOut:
         """One venue, with its live status."""
-        return await request.app.state.venue_catalog.get(
-            request.app.stores.get("cache"), slug, request_lang(request, lang)
-        )
+        return await catalog.get(slug, request_lang(request, lang))

@@ -108,11 +108,26 @@ class VenueCatalog:
 
     def __init__(self, ttl_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
+        self._store: Store | None = None
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
         self._checked_at = 0.0
 
-    async def snapshot(self, store: Store) -> Snapshot:
+    def configure(self, store: Store, ttl_s: float) -> None:
+        """Bind the shared store whose version key says when to re-read (done once by create_app)."""
+        self._store, self.ttl_s = store, ttl_s
+        self._snapshot = None
+
+    async def record(self, slug: str) -> VenueRecord | None:
+        """One venue's row (all columns) from the snapshot, without a database round trip."""
+        return (await self.snapshot()).by_slug.get(slug)
+
+    async def snapshot(self) -> Snapshot:
+        store = self._store
+        if store is None:
+            from litestar.stores.memory import MemoryStore
+
+            store = self._store = MemoryStore()
         now = time.monotonic()
         snap = self._snapshot
         if snap is not None and now - self._checked_at < VERSION_CHECK_S and now - self._loaded_at < self.ttl_s:
@@ -131,7 +146,6 @@ class VenueCatalog:
 
     async def list(
         self,
-        store: Store,
         *,
         lang: Lang,
         category: str | None = None,
@@ -144,7 +158,7 @@ class VenueCatalog:
     ) -> Page[VenueOut]:
         if radius_m is not None and near is None:
             raise InvalidInput("radius_without_near", "radius_m needs near=LAT,LNG", field="radius_m")
-        snap = await self.snapshot(store)
+        snap = await self.snapshot()
         needle = q.strip().lower() if q else ""
         matches = [
             rec
@@ -175,11 +189,14 @@ class VenueCatalog:
         out = cached[1]
         return out if distance is None else msgspec.structs.replace(out, distance_m=round(distance, 1))
 
-    async def get(self, store: Store, slug: str, lang: Lang) -> VenueOut:
-        rec = (await self.snapshot(store)).by_slug.get(slug)
+    async def get(self, slug: str, lang: Lang) -> VenueOut:
+        rec = await self.record(slug)
         if rec is None:
             raise NotFound("venue_not_found", f"no venue {slug!r}")
         return self._out(rec, lang, city_now(), None)
+
+
+catalog = VenueCatalog()
 
 
 # ---- content loading ----
