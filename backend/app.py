@@ -198,9 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[request_context_middleware, prometheus.middleware],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
         stores=stores,
-        state=State(
-            {"settings": settings, "jwt_auth": jwt_auth}
-        ),
+        state=State({"settings": settings, "jwt_auth": jwt_auth}),
         request_max_body_size=1024 * 1024,
         openapi_config=OpenAPIConfig(
             title="Changxiang 常享 API",

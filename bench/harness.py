@@ -38,7 +38,8 @@ def _free_port() -> int:
 def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = os.environ.copy()
     scratch = Path(tempfile.mkdtemp(prefix="changxiang-bench-"))
-    env.setdefault("CHANGXIANG_VAR_DIR", str(scratch))
+    # keys persist across runs (a PostgreSQL bench database keeps its signing keys); the SQLite file is new
+    env.setdefault("CHANGXIANG_VAR_DIR", str(ROOT / "var" / "bench"))
     env.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     env["LOG_LEVEL"] = "WARNING"  # the access log would measure stdout, not the app
     env.update(extra or {})

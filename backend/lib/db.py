@@ -140,7 +140,11 @@ class PooledSQLiteEngine(SQLiteEngine):
             await self._release(connection, healthy)
 
     async def _run_in_existing_connection(
-        self, connection: Any, query: str, args: list[Any] | None = None, query_type: str = "generic",
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
         table: Any = None,
     ) -> Any:
         return await connection._execute(_execute_fetch, connection._conn, query, args or [], False)
@@ -174,10 +178,16 @@ def is_sqlite() -> bool:
 async def start_database() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=2, max_size=20)
+        # asyncpg resets every connection it takes back (advisory locks, cursors, LISTEN, SET): one more
+        # round trip per query. We use none of those on pooled connections, so skip it.
+        await db.start_connection_pool(min_size=2, max_size=20, reset=_no_reset)
     else:
         # WAL lets readers go on while one writer writes; set once per database file.
         await db.run_ddl("PRAGMA journal_mode=WAL;")
+
+
+async def _no_reset(connection: Any) -> None:
+    return None
 
 
 async def stop_database() -> None:

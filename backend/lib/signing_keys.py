@@ -9,15 +9,18 @@ and the offline scanner use the same curve as the server.
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from backend.lib.db import is_unique_violation
 from backend.lib.personal_data import vault
+
+log = logging.getLogger("changxiang.keys")
 
 _CURVE = ec.SECP256R1()
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -132,7 +135,14 @@ class SigningKeyring:
             if not rows:
                 await self.rotate()
                 rows = await self._rows()
-            self._current = self._pair(rows[-1])
+            try:
+                self._current = self._pair(rows[-1])
+            except InvalidTag:
+                # the newest key was sealed with another data key (CHANGXIANG_DATA_KEY changed): sign
+                # with a fresh key; codes under the old one are refused as invalid
+                log.error("signing key %s cannot be decrypted with the current data key; rotating", rows[-1]["kid"])
+                await self.rotate()
+                return await self.current()
             self._by_kid[self._current.kid] = self._current
         return self._current
 
@@ -140,7 +150,10 @@ class SigningKeyring:
         if kid not in self._by_kid:
             for row in await self._rows():
                 if row["kid"] == kid:
-                    self._by_kid[kid] = self._pair(row)
+                    try:
+                        self._by_kid[kid] = self._pair(row)
+                    except InvalidTag:
+                        return None
         return self._by_kid.get(kid)
 
     async def public_keys(self) -> list[dict]:

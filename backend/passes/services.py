@@ -178,7 +178,9 @@ class ScanService:
             return rejected.result, None, None
         found = await Pass.raw(
             "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name FROM passes p "
-            "JOIN users u ON u.id = p.user_id WHERE p.pass_id = {}", code.pass_id)
+            "JOIN users u ON u.id = p.user_id WHERE p.pass_id = {}",
+            code.pass_id,
+        )
         if not found:
             return "invalid", None, None
         p = found[0]
@@ -334,7 +336,9 @@ class ScanService:
         if row["pass_id"]:
             found = await Pass.raw(
                 "SELECT p.pass_id, p.user_id, u.display_name FROM passes p JOIN users u ON u.id = p.user_id "
-                "WHERE p.pass_id = {}", row["pass_id"])
+                "WHERE p.pass_id = {}",
+                row["pass_id"],
+            )
             p = found[0] if found else None
         out = await self._out(nonce, row["result"], row["venue_slug"], row["direction"], r, p)
         out.conflict = row["conflict"]
