@@ -6,13 +6,15 @@ export const API_BASE = '/api/v1'
 const TOKEN_KEY = 'cx.token'
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'network_error', title = '', detail = '', type = '' } = {}) {
+  constructor({ status = 0, code = 'network_error', title = '', detail = '', type = '', errors = [] } = {}) {
     super(detail || title || code)
     this.status = status
     this.code = code
     this.title = title
     this.detail = detail
     this.type = type
+    // the offending fields of a 400, e.g. [{field: 'visitors[0].id_number', message}]
+    this.errors = Array.isArray(errors) ? errors : []
   }
 }
 
@@ -48,8 +50,19 @@ function buildUrl(path, query) {
   return `${API_BASE}${path}?${params.toString()}`
 }
 
-export async function apiFetch(path, { method = 'GET', query, body, signal } = {}) {
-  const headers = { Accept: 'application/json' }
+/** A random UUID (v4), also where crypto.randomUUID is missing (plain-http LAN addresses). */
+export function uuid() {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const b = new Uint8Array(16)
+  crypto.getRandomValues(b)
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+export async function apiFetch(path, { method = 'GET', query, body, signal, headers: extra } = {}) {
+  const headers = { Accept: 'application/json', ...(extra || {}) }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (token) headers.Authorization = `Bearer ${token}`
   let res
@@ -81,6 +94,7 @@ export async function apiFetch(path, { method = 'GET', query, body, signal } = {
       title: data?.title || res.statusText,
       detail: data?.detail || '',
       type: data?.type || '',
+      errors: data?.errors,
     })
   }
   return data
@@ -93,4 +107,12 @@ export const api = {
   register: (body) => apiFetch('/auth/register', { method: 'POST', body }),
   logout: () => apiFetch('/auth/logout', { method: 'POST' }),
   me: () => apiFetch('/me'),
+  slots: (slug, date, opts) => apiFetch(`/venues/${encodeURIComponent(slug)}/slots`, { query: { date }, ...opts }),
+  // Idempotency-Key: one per form submission, sent again on a retry of the same submission
+  book: (body, idempotencyKey) =>
+    apiFetch('/reservations', { method: 'POST', body, headers: { 'Idempotency-Key': idempotencyKey } }),
+  reservations: (query, opts) => apiFetch('/reservations', { query, ...opts }),
+  reservation: (id, opts) => apiFetch(`/reservations/${encodeURIComponent(id)}`, opts),
+  cancelReservation: (id) => apiFetch(`/reservations/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
+  notifications: (opts) => apiFetch('/me/notifications', opts),
 }

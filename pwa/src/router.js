@@ -16,6 +16,24 @@ const routes = [
     meta: { title: 'venues.title', tab: 'venues', detail: true },
   },
   {
+    path: '/book/:slotId(\\d+)',
+    name: 'book',
+    component: () => import('./views/BookView.vue'),
+    meta: { title: 'book.title', tab: 'venues', detail: true },
+  },
+  {
+    path: '/bookings',
+    name: 'bookings',
+    component: () => import('./views/BookingsView.vue'),
+    meta: { title: 'bookings.title', tab: 'bookings' },
+  },
+  {
+    path: '/bookings/:id',
+    name: 'booking',
+    component: () => import('./views/BookingDetailView.vue'),
+    meta: { title: 'res.title', tab: 'bookings', detail: true },
+  },
+  {
     path: '/me',
     name: 'me',
     component: () => import('./views/MeView.vue'),

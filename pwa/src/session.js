@@ -3,6 +3,7 @@
 // never did is not sent to /me (a 401 there is noise in the console and the server log).
 import { ref } from 'vue'
 import { api, setToken, hasToken, ApiError } from './api'
+import { resetNotices } from './notifications'
 
 const HINT_KEY = 'cx.signedIn'
 export const user = ref(null)
@@ -25,7 +26,15 @@ export function mayHaveSession() {
   }
 }
 
-export async function loadMe() {
+// One request at a time: the app shell and a screen may both ask at start-up.
+let inflight = null
+
+export function loadMe() {
+  if (!inflight) inflight = fetchMe().finally(() => (inflight = null))
+  return inflight
+}
+
+async function fetchMe() {
   try {
     user.value = await api.me()
     hint(true)
@@ -41,11 +50,23 @@ export async function loadMe() {
   return user.value
 }
 
+// What the service worker keeps of one person's bookings (sw.js: cx-api-reservations) must not
+// be shown to the next person who logs in on this phone.
+async function forgetPersonalData() {
+  resetNotices()
+  try {
+    if (typeof caches !== 'undefined') await caches.delete('cx-api-reservations')
+  } catch {
+    /* ignore */
+  }
+}
+
 export async function login(email, password) {
   const res = await api.login({ email, password })
+  await forgetPersonalData()
   if (res?.access_token) setToken(res.access_token)
   hint(true)
-  return loadMe()
+  return fetchMe()
 }
 
 export async function register(email, password, displayName) {
@@ -62,4 +83,5 @@ export async function logout() {
   setToken(null)
   hint(false)
   user.value = null
+  await forgetPersonalData()
 }

@@ -3,6 +3,9 @@
  * - precaches the app shell (index.html, JS, CSS, icons, offline.html)
  * - client-side routes are answered with the precached index.html, except server paths
  * - GET /api/v1/venues* is NetworkFirst, so the venue list and details seen once work offline
+ * - GET /api/v1/reservations* and /api/v1/me/notifications are NetworkFirst too ("my bookings"
+ *   offline after one visit); the app deletes that cache at log-in and log-out. Writes (POST) are
+ *   never cached: only GET requests match any route here.
  * - a navigation that can be answered neither from the network nor the cache gets offline.html
  */
 import { clientsClaim } from 'workbox-core'
@@ -41,6 +44,25 @@ registerRoute(
     plugins: [
       new CacheableResponsePlugin({ statuses: [200] }),
       new ExpirationPlugin({ maxEntries: 300, maxAgeSeconds: 14 * 24 * 3600 }),
+    ],
+  }),
+)
+
+// My bookings and messages: the holder's own data, fresh when online, the last answer offline.
+// A short network timeout would show stale bookings on a slow line, so wait longer than for venues.
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' &&
+    url.origin === self.location.origin &&
+    (url.pathname === '/api/v1/reservations' ||
+      url.pathname.startsWith('/api/v1/reservations/') ||
+      url.pathname === '/api/v1/me/notifications'),
+  new NetworkFirst({
+    cacheName: 'cx-api-reservations',
+    networkTimeoutSeconds: 10,
+    plugins: [
+      new CacheableResponsePlugin({ statuses: [200] }),
+      new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 30 * 24 * 3600 }),
     ],
   }),
 )

@@ -52,6 +52,8 @@ async def choose_a_time(phone: Phone) -> None:
     await phone.page.wait_for_function(
         "[...document.querySelectorAll('[data-testid=day]')].every(d => d.dataset.state !== 'loading')"
     )
+    # the strip scrolls by itself: the page never gets wider than the phone
+    assert await phone.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     open_days = phone.page.locator("[data-testid=day][data-state=open]")
     assert await open_days.count() >= 1
     # a Monday is shown as closed ("闭馆") in the strip
@@ -122,8 +124,11 @@ async def test_book_see_and_cancel(phone: Phone) -> None:
     assert phone.errors == []
 
     # … and still after going offline (the service worker kept the answer)
-    await page.wait_for_function("navigator.serviceWorker?.controller != null")
+    # (a page whose navigation began while the worker was still activating stays uncontrolled, so
+    # wait for an active worker and load the page once more: that load goes through it)
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     await page.reload()
+    await page.wait_for_function("navigator.serviceWorker.controller != null")
     await card.wait_for(state="visible")
     await page.wait_for_load_state("networkidle")
     await phone.context.set_offline(True)

@@ -130,9 +130,11 @@ async def test_large_text_mode_persists(phone: Phone) -> None:
 async def test_venue_list_works_offline_after_one_visit(phone: Phone) -> None:
     await phone.open("/venues")
     await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
-    # wait until the service worker controls the page, then load once more through it
-    await phone.page.wait_for_function("navigator.serviceWorker?.controller != null")
+    # wait until the service worker is active, then load once more through it (a page whose
+    # navigation began while the worker was still activating is never claimed by it)
+    await phone.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     await phone.page.reload()
+    await phone.page.wait_for_function("navigator.serviceWorker.controller != null")
     await phone.page.get_by_test_id("venue-card").first.wait_for(state="visible")
     await phone.page.wait_for_load_state("networkidle")
     await phone.context.set_offline(True)
