@@ -26,6 +26,7 @@ from backend.lib.problems import _http_to_problem, problem_details_plugin, unexp
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
 from backend.passes.controllers import PassController, ScanController
+from backend.payments.controllers import CheckoutController, StripeWebhookController
 from backend.reservations.controllers import (
     NotificationController,
     ReservationController,
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationController,
             PassController,
             ScanController,
+            CheckoutController,
+            StripeWebhookController,
         ],
     )
 

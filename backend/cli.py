@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply the committed database migrations")
     load = sub.add_parser("load-content", help="load content/ into the database (idempotent)")
     load.add_argument("--dir", type=Path, default=None)
+    standin = sub.add_parser("stripe-standin", help="run the local Stripe stand-in (development, no money moves)")
+    standin.add_argument("--port", type=int, default=12111)
+    standin.add_argument("--webhook-url", default=None, help="default: http://HOST:PORT of this server")
     user = sub.add_parser("create-user", help="create an account with roles (admin tool)")
     user.add_argument("email")
     user.add_argument("--password", required=True)
@@ -98,6 +101,19 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(_load_content(args.dir or settings.content_dir))
         for name, counts in report.items():
             print(f"{name}: created={counts.created} updated={counts.updated} unchanged={counts.unchanged}")
+    elif args.command == "stripe-standin":
+        import time
+
+        from integrations.payments.stripe_standin import StripeStandIn
+
+        if not settings.stripe_webhook_secret:
+            raise SystemExit("set STRIPE_WEBHOOK_SECRET (any whsec_… value) for the server and the stand-in")
+        hook = args.webhook_url or f"http://{settings.host}:{settings.port}/api/v1/payments/stripe/webhook"
+        fake = StripeStandIn(webhook_secret=settings.stripe_webhook_secret, webhook_url=hook)
+        print(f"Stripe stand-in on {fake.start(port=args.port)}; webhooks to {hook}")
+        print(f"start the server with STRIPE_API_BASE=http://127.0.0.1:{args.port} STRIPE_SECRET_KEY=sk_test_local")
+        while True:
+            time.sleep(3600)
     elif args.command == "create-user":
         asyncio.run(_create_user(args.email, args.password, args.name, args.roles, args.venues))
     return 0

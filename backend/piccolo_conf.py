@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "backend.venues.piccolo_app",
         "backend.reservations.piccolo_app",
         "backend.passes.piccolo_app",
+        "backend.payments.piccolo_app",
     ]
 )

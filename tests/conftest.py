@@ -27,6 +27,15 @@ os.environ.setdefault("CHANGXIANG_ADMIN_EMAIL", "admin@changxiang.test")
 os.environ.setdefault("CHANGXIANG_ADMIN_PASSWORD", "admin-password-1")
 os.environ["LOG_LEVEL"] = os.environ.get("TEST_LOG_LEVEL", "INFO")
 
+# Stripe: the real `stripe` library, pointed at a local stand-in this process runs (no internet).
+from integrations.payments.stripe_standin import StripeStandIn  # noqa: E402
+
+STRIPE_WEBHOOK_SECRET = "whsec_test_" + uuid.uuid4().hex
+stripe_standin = StripeStandIn(webhook_secret=STRIPE_WEBHOOK_SECRET)
+os.environ["STRIPE_API_BASE"] = stripe_standin.start()
+os.environ["STRIPE_SECRET_KEY"] = "sk_test_changxiang"
+os.environ["STRIPE_WEBHOOK_SECRET"] = STRIPE_WEBHOOK_SECRET
+
 from litestar import Litestar  # noqa: E402
 
 from backend.settings import get_settings  # noqa: E402
@@ -173,6 +182,7 @@ def live_server_url(prepared_database: None):
         proc.kill()
         raise RuntimeError("server did not become ready")
     assert proc.poll() is None, (_TMP / f"server-{port}.log").read_text()
+    stripe_standin.webhook_url = url + "/api/v1/payments/stripe/webhook"  # the pay page notifies this server
     yield url
     proc.terminate()
     proc.wait(10)

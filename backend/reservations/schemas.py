@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from backend.lib.id_documents import IdType
+from backend.payments.schemas import PaymentOut, RefundOut
 
 SlotStatus = Literal["open", "full", "closed"]
 ReservationStatus = Literal["confirmed", "pending_payment", "waitlisted", "cancelled", "expired"]
@@ -66,12 +67,13 @@ class ReservationOut(msgspec.Struct, omit_defaults=True):
     cancel_deadline: datetime | None = None
     waitlist_position: int | None = None
     cancel_reason: str | None = None
+    payment: PaymentOut | None = None
 
 
 class CancelResult(msgspec.Struct, omit_defaults=True):
     id: str
     status: ReservationStatus
-    refund: dict | None = None
+    refund: RefundOut | None = None
 
 
 class NotificationOut(msgspec.Struct, omit_defaults=True):

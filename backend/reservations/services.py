@@ -147,6 +147,13 @@ async def _release_seats(slot_id: int, n: int) -> None:
     await Slot.raw("UPDATE slots SET booked = booked - {} WHERE id = {} AND booked >= {}", n, slot_id, n)
 
 
+def _payments():
+    """The payment service (imported late: payments build on reservations)."""
+    from backend.payments.services import payments
+
+    return payments
+
+
 @dataclass(frozen=True)
 class Replay:
     """A repeated `Idempotency-Key`: the first answer, unchanged."""
@@ -235,7 +242,8 @@ class ReservationService:
             (Reservation.slot == slot_id) & Reservation.status.is_in(list(ACTIVE))
         )
         for holder in holders:
-            await self._end(holder["id"], "cancelled", "slot_closed", notify="slot_closed")
+            if await self._end(holder["id"], "cancelled", "slot_closed", notify="slot_closed"):
+                await _payments().refund_reservation(holder["id"], "slot_closed")
 
     # ---- booking
 
@@ -463,7 +471,9 @@ class ReservationService:
         )
         return ahead + 1
 
-    async def _to_out(self, r: dict, slot: dict, people: list[dict], cutoff_min: int | None = None) -> ReservationOut:
+    async def _to_out(
+        self, r: dict, slot: dict, people: list[dict], cutoff_min: int | None = None, payment=None
+    ) -> ReservationOut:
         if cutoff_min is None:
             cutoff_min = (
                 await Venue.select(Venue.cancel_cutoff_minutes).where(Venue.slug == r["venue_slug"]).first()
@@ -488,6 +498,7 @@ class ReservationService:
             else None,
             waitlist_position=await self._waitlist_position(r) if r["status"] == "waitlisted" else None,
             cancel_reason=r["cancel_reason"],
+            payment=payment,
         )
 
     async def _out_by_id(self, reservation_id: int) -> ReservationOut:
@@ -498,7 +509,8 @@ class ReservationService:
         total = await Reservation.count().where(Reservation.user_id == user.id)
         rows = await self._rows(Reservation.user_id == user.id)
         page = rows[offset : offset + limit]
-        return [await self._to_out(r, s, p) for r, s, p in page], total
+        paid = await _payments().views([r["id"] for r, _, _ in page])
+        return [await self._to_out(r, s, p, payment=paid.get(r["id"])) for r, s, p in page], total
 
     async def _mine(self, user: AuthUser, public_id: str) -> tuple[dict, dict, list[dict]]:
         try:
@@ -511,7 +523,9 @@ class ReservationService:
         return rows[0]
 
     async def get(self, user: AuthUser, public_id: str) -> ReservationOut:
-        return await self._to_out(*await self._mine(user, public_id))
+        r, slot, people = await self._mine(user, public_id)
+        paid = await _payments().views([r["id"]])
+        return await self._to_out(r, slot, people, payment=paid.get(r["id"]))
 
     # ---- ending a booking: cancel, expiry, slot closure
 
@@ -572,9 +586,10 @@ class ReservationService:
                 raise Conflict("cancel_too_late", f"bookings can be cancelled until {cutoff} minutes before the slot")
         if not await self._end(r["id"], "cancelled", "holder"):
             raise Conflict("reservation_changed", "the booking changed meanwhile; reload it")
+        refund = await _payments().refund_reservation(r["id"], "holder_cancelled") if r["amount_fen"] else None
         await self.promote_waitlist(slot["id"])
-        log.info("reservation cancelled", extra={"reservation": public_id})
-        return CancelResult(id=public_id, status="cancelled")
+        log.info("reservation cancelled", extra={"reservation": public_id, "refunded": refund is not None})
+        return CancelResult(id=public_id, status="cancelled", refund=refund)
 
     async def expire_holds(self) -> int:
         due = (
