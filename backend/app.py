@@ -20,6 +20,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from backend.accounts.controllers import AdminUsersController, AuthController, MeController
 from backend.accounts.services import accounts
+from backend.amenities.controllers import AmenityController
+from backend.amenities.services import index as amenity_index
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScanController,
             CheckoutController,
             StripeWebhookController,
+            AmenityController,
         ],
     )
 
@@ -190,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await close_redis()
 
     catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
+    amenity_index.configure(stores.get("cache"))
     index = settings.pwa_dist / "index.html"
     return Litestar(
         route_handlers=[api, healthz, readyz, MetricsController, *_pwa_routes(settings.pwa_dist)],

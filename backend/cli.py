@@ -10,6 +10,12 @@ from pathlib import Path
 
 from backend.settings import get_settings
 
+AMENITY_FILES = {
+    "toilet": "amenities_toilets.toml",
+    "charger": "amenities_chargers.toml",
+    "parking": "amenities_parking.toml",
+}
+
 
 async def _load_content(content_dir: Path) -> dict[str, object]:
     from backend.lib.db import start_database, stop_database
@@ -24,10 +30,49 @@ async def _load_content(content_dir: Path) -> dict[str, object]:
         items = parse_venue_content(raw)
         store = store_registry(get_settings()).get("cache")
         report["venues"] = await load_venues(items, store)
+        from backend.amenities.services import load_amenities, parse_amenity_content
+
+        records = []
+        for kind, filename in AMENITY_FILES.items():
+            path = content_dir / filename
+            if path.exists():
+                records += parse_amenity_content(kind, tomllib.loads(path.read_text(encoding="utf-8")).get(kind, []))
+        report["amenities"] = await load_amenities(records, store)
     finally:
         await stop_database()
         await close_redis()
     return report
+
+
+async def _import_amenities(data: dict | list, fmt: str) -> str:
+    from backend.amenities.services import from_ocpi, from_osm, geojson_to_osm, load_amenities
+    from backend.lib.db import start_database, stop_database
+    from backend.lib.stores import close_redis, store_registry
+
+    if fmt == "overpass":
+        records = from_osm(data.get("elements", []))
+    elif fmt == "geojson":
+        records = from_osm(geojson_to_osm(data))
+    else:
+        records = from_ocpi(data.get("data", data) if isinstance(data, dict) else data)
+    await start_database()
+    try:
+        report = await load_amenities(records, store_registry(get_settings()).get("cache"), source=fmt)
+    finally:
+        await stop_database()
+        await close_redis()
+    return f"amenities: created={report.created} updated={report.updated} unchanged={report.unchanged}"
+
+
+async def _operator_key(operator: str) -> str:
+    from backend.amenities.services import amenities
+    from backend.lib.db import start_database, stop_database
+
+    await start_database()
+    try:
+        return await amenities.create_operator_key(operator)
+    finally:
+        await stop_database()
 
 
 async def _migrate() -> None:
@@ -69,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply the committed database migrations")
     load = sub.add_parser("load-content", help="load content/ into the database (idempotent)")
     load.add_argument("--dir", type=Path, default=None)
+    imp = sub.add_parser("import-amenities", help="import OSM (Overpass JSON, GeoJSON) or OCPI 2.2 Locations")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--format", choices=["overpass", "geojson", "ocpi"], required=True)
+    opkey = sub.add_parser("operator-key", help="make (or replace) an operator's API key for live status feeds")
+    opkey.add_argument("operator")
     standin = sub.add_parser("stripe-standin", help="run the local Stripe stand-in (development, no money moves)")
     standin.add_argument("--port", type=int, default=12111)
     standin.add_argument("--webhook-url", default=None, help="default: http://HOST:PORT of this server")
@@ -101,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(_load_content(args.dir or settings.content_dir))
         for name, counts in report.items():
             print(f"{name}: created={counts.created} updated={counts.updated} unchanged={counts.unchanged}")
+    elif args.command == "import-amenities":
+        import json
+
+        print(asyncio.run(_import_amenities(json.loads(args.file.read_text(encoding="utf-8")), args.format)))
+    elif args.command == "operator-key":
+        print(asyncio.run(_operator_key(args.operator)))
     elif args.command == "stripe-standin":
         import time
 

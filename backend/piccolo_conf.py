@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "backend.reservations.piccolo_app",
         "backend.passes.piccolo_app",
         "backend.payments.piccolo_app",
+        "backend.amenities.piccolo_app",
     ]
 )

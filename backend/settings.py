@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_active_bookings: int
     payment_hold_s: int
     sweep_interval_s: float
+    status_max_age_s: int
     stripe_secret_key: str | None
     stripe_webhook_secret: str | None
     stripe_api_base: str | None
@@ -86,6 +87,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_active_bookings=int(env.get("CHANGXIANG_MAX_ACTIVE_BOOKINGS") or 5),
         payment_hold_s=int(env.get("CHANGXIANG_PAYMENT_HOLD_S") or 900),
         sweep_interval_s=float(env.get("CHANGXIANG_SWEEP_INTERVAL_S") or 1.0),
+        status_max_age_s=int(env.get("CHANGXIANG_STATUS_MAX_AGE_S") or 900),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
