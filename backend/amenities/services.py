@@ -74,6 +74,24 @@ def _cell(lat: float, lng: float) -> tuple[int, int]:
     return math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG)
 
 
+def _ring_cells(ci: int, cj: int, ring: int, lo_i: int, hi_i: int, lo_j: int, hi_j: int):
+    """The cells at Chebyshev distance `ring` from (ci, cj) that fall inside the extent."""
+    if ring == 0:
+        if lo_i <= ci <= hi_i and lo_j <= cj <= hi_j:
+            yield ci, cj
+        return
+    j0, j1 = max(cj - ring, lo_j), min(cj + ring, hi_j)
+    for i in (ci - ring, ci + ring):  # top and bottom rows
+        if lo_i <= i <= hi_i:
+            for j in range(j0, j1 + 1):
+                yield i, j
+    i0, i1 = max(ci - ring + 1, lo_i), min(ci + ring - 1, hi_i)
+    for j in (cj - ring, cj + ring):  # left and right columns, corners excluded
+        if lo_j <= j <= hi_j:
+            for i in range(i0, i1 + 1):
+                yield i, j
+
+
 _hours_cache: dict[str, OpeningHours | None] = {}
 
 
@@ -98,6 +116,7 @@ class AmenityIndex:
         self._checked = 0.0
         self.records: list[AmenityRecord] = []
         self.grid: dict[str, dict[tuple[int, int], list[int]]] = {}
+        self.extent: dict[str, tuple[int, int, int, int]] = {}  # kind -> min_i, max_i, min_j, max_j
 
     def configure(self, store: Store) -> None:
         self._store, self._version = store, None
@@ -136,6 +155,15 @@ class AmenityIndex:
             grid[row["kind"]][_cell(row["lat"], row["lng"])].append(len(records))
             records.append(rec)
         self.records, self.grid, self._version = records, {k: dict(v) for k, v in grid.items()}, version
+        self.extent = {
+            kind: (
+                min(i for i, _ in cells),
+                max(i for i, _ in cells),
+                min(j for _, j in cells),
+                max(j for _, j in cells),
+            )
+            for kind, cells in self.grid.items()
+        }
 
     def candidates(
         self,
@@ -144,33 +172,32 @@ class AmenityIndex:
         radius_m: float | None,
         want: int,
         accept: Callable[[AmenityRecord], bool],
-        max_rings: int = 2000,
     ) -> list[AmenityRecord]:
-        """Walk rings of cells outward until `want` accepted places lie inside the covered circle (or
-        the radius is covered); return every accepted place seen."""
-        ci, cj = _cell(center.lat, center.lng)
-        found: list[tuple[float, AmenityRecord]] = []
-        grids = [self.grid.get(k, {}) for k in kinds]
-        if not any(grids):
+        """Walk square rings of cells outward until `want` accepted places lie inside the covered circle,
+        the radius is covered, or the rings cover every cell that holds data; return every accepted
+        place seen. Rings are clipped to the data's extent, so a far-away centre costs little."""
+        grids = [g for g in (self.grid.get(k) for k in kinds) if g]
+        extents = [self.extent[k] for k in kinds if k in self.extent]
+        if not grids or not extents:
             return []
-        for ring in range(max_rings):
-            cells = [
-                (ci + di, cj + dj)
-                for di in range(-ring, ring + 1)
-                for dj in range(-ring, ring + 1)
-                if max(abs(di), abs(dj)) == ring
-            ]
-            for grid in grids:
-                for cell in cells:
-                    for index in grid.get(cell, ()):
-                        rec = self.records[index]
+        lo_i, hi_i = min(e[0] for e in extents), max(e[1] for e in extents)
+        lo_j, hi_j = min(e[2] for e in extents), max(e[3] for e in extents)
+        ci, cj = _cell(center.lat, center.lng)
+        first = max(0, lo_i - ci, ci - hi_i, lo_j - cj, cj - hi_j)
+        last = max(ci - lo_i, hi_i - ci, cj - lo_j, hi_j - cj)
+        found: list[tuple[float, AmenityRecord]] = []
+        for ring in range(first, last + 1):
+            for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j):
+                for grid in grids:
+                    for position in grid.get(cell, ()):
+                        rec = self.records[position]
                         if accept(rec):
                             found.append((haversine_m(center, rec.point), rec))
             covered = self._covered_m(center, ci, cj, ring)
-            inside = sum(1 for d, _ in found if d * _SLACK <= covered)
-            if radius_m is not None and covered >= radius_m * _SLACK:
-                break
-            if radius_m is None and inside >= want:
+            if radius_m is not None:
+                if covered >= radius_m * _SLACK:
+                    break
+            elif sum(1 for d, _ in found if d * _SLACK <= covered) >= want:
                 break
         return [rec for _, rec in found]
 
