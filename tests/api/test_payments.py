@@ -21,15 +21,21 @@ WEBHOOK = "/api/v1/payments/stripe/webhook"
 
 
 async def deliver(client, payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET, timestamp: int | None = None):
-    return await client.post(WEBHOOK, content=payload, headers={
-        "Content-Type": "application/json", "Stripe-Signature": sign_payload(payload, secret, timestamp)})
+    return await client.post(
+        WEBHOOK,
+        content=payload,
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign_payload(payload, secret, timestamp)},
+    )
 
 
 async def paid_booking(client, make_account, party: int = 2):
     me = await make_account("tourist")
     slot = await fresh_slot(client, PAID_VENUE)
-    res = await client.post("/api/v1/reservations", headers=me["headers"],
-                            json={"slot_id": slot["id"], "visitors": [visitor() for _ in range(party)]})
+    res = await client.post(
+        "/api/v1/reservations",
+        headers=me["headers"],
+        json={"slot_id": slot["id"], "visitors": [visitor() for _ in range(party)]},
+    )
     assert res.status_code == 201, res.text
     return me, slot, res.json()
 
@@ -49,9 +55,13 @@ async def test_checkout_session_carries_the_booking_and_its_total(client, make_a
     assert booking["status"] == "pending_payment" and booking["amount_fen"] == 2 * slot["price_fen"] == 52000
     session = await checkout(client, me, booking)
     assert session["session_id"].startswith("cs_test_") and session["checkout_url"].startswith("http://127.0.0.1")
-    created = [r for r in stripe_standin.requests
-               if r["path"] == "/v1/checkout/sessions" and r["method"] == "POST"
-               and r["params"].get("client_reference_id") == booking["id"]]
+    created = [
+        r
+        for r in stripe_standin.requests
+        if r["path"] == "/v1/checkout/sessions"
+        and r["method"] == "POST"
+        and r["params"].get("client_reference_id") == booking["id"]
+    ]
     assert len(created) == 1
     request = created[0]
     assert request["idempotency_key"] and booking["id"] in request["idempotency_key"]
@@ -74,9 +84,11 @@ async def test_webhook_signature_is_checked_and_events_act_once(client, make_acc
     me, slot, booking = await paid_booking(client, make_account)
     session = await checkout(client, me, booking)
     payload = stripe_standin.complete(session["session_id"])
-    for bad in (await deliver(client, payload, secret="whsec_wrong"),
-                await deliver(client, payload, timestamp=int(time.time()) - 301),
-                await client.post(WEBHOOK, content=payload, headers={"Content-Type": "application/json"})):
+    for bad in (
+        await deliver(client, payload, secret="whsec_wrong"),
+        await deliver(client, payload, timestamp=int(time.time()) - 301),
+        await client.post(WEBHOOK, content=payload, headers={"Content-Type": "application/json"}),
+    ):
         assert bad.status_code == 400 and bad.json()["code"] == "invalid_signature"
     assert (await status_of(client, me, booking))["status"] == "pending_payment", "nothing changed"
     first, second = await deliver(client, payload), await deliver(client, payload)
@@ -142,8 +154,11 @@ async def test_cancelling_a_paid_booking_refunds_once(client, make_account):
 async def test_checkout_refusals(client, make_account):
     free_me = await make_account("tourist")
     slot = await fresh_slot(client, "changzhou-museum")
-    free = (await client.post("/api/v1/reservations", headers=free_me["headers"],
-                              json={"slot_id": slot["id"], "visitors": [visitor()]})).json()
+    free = (
+        await client.post(
+            "/api/v1/reservations", headers=free_me["headers"], json={"slot_id": slot["id"], "visitors": [visitor()]}
+        )
+    ).json()
     res = await client.post(f"/api/v1/reservations/{free['id']}/checkout", headers=free_me["headers"])
     assert res.status_code == 409 and res.json()["code"] == "not_payable"
     res = await client.post(f"/api/v1/reservations/{uuid.uuid4()}/checkout", headers=free_me["headers"])
