@@ -113,6 +113,8 @@ export const api = {
     apiFetch('/reservations', { method: 'POST', body, headers: { 'Idempotency-Key': idempotencyKey } }),
   reservations: (query, opts) => apiFetch('/reservations', { query, ...opts }),
   reservation: (id, opts) => apiFetch(`/reservations/${encodeURIComponent(id)}`, opts),
+  // Stripe Checkout for a booking held for payment: 200 {checkout_url, session_id, expires_at}
+  checkout: (id) => apiFetch(`/reservations/${encodeURIComponent(id)}/checkout`, { method: 'POST' }),
   cancelReservation: (id) => apiFetch(`/reservations/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   notifications: (opts) => apiFetch('/me/notifications', opts),
 }

@@ -8,6 +8,19 @@ export function formatPrice(fen) {
   return t('venue.price', { yuan: Number.isInteger(yuan) ? String(yuan) : yuan.toFixed(2) })
 }
 
+/**
+ * An amount of money, always with its cents: '¥26.00', '¥520.00' (for totals, payments and refunds).
+ * `currency` is the API's ISO code ('CNY', any case); others are shown in the visitor's locale.
+ */
+export function formatMoney(fen, currency = 'CNY') {
+  if (fen === null || fen === undefined || Number.isNaN(Number(fen))) return ''
+  const code = String(currency || 'CNY').toUpperCase()
+  if (code === 'CNY') return `¥${(Number(fen) / 100).toFixed(2)}`
+  return new Intl.NumberFormat(lang.value === 'zh' ? 'zh-CN' : 'en-GB', { style: 'currency', currency: code }).format(
+    Number(fen) / 100,
+  )
+}
+
 export function formatDistance(m) {
   if (m === null || m === undefined) return ''
   if (m < 1000) return `${Math.round(m)} m`

@@ -34,6 +34,18 @@ const routes = [
     meta: { title: 'res.title', tab: 'bookings', detail: true },
   },
   {
+    path: '/pass',
+    name: 'pass',
+    component: () => import('./views/PassView.vue'),
+    meta: { title: 'pass.title', tab: 'pass' },
+  },
+  {
+    path: '/scan',
+    name: 'scan',
+    component: () => import('./views/ScanView.vue'),
+    meta: { title: 'scan.title', tab: 'me', detail: true },
+  },
+  {
     path: '/me',
     name: 'me',
     component: () => import('./views/MeView.vue'),

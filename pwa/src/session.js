@@ -4,6 +4,7 @@
 import { ref } from 'vue'
 import { api, setToken, hasToken, ApiError } from './api'
 import { resetNotices } from './notifications'
+import { forgetPassData } from './pass/idb'
 
 const HINT_KEY = 'cx.signedIn'
 export const user = ref(null)
@@ -54,6 +55,7 @@ async function fetchMe() {
 // be shown to the next person who logs in on this phone.
 async function forgetPersonalData() {
   resetNotices()
+  await forgetPassData() // the pass, its device key and a gate's offline data (pass/idb.js)
   try {
     if (typeof caches !== 'undefined') await caches.delete('cx-api-reservations')
   } catch {

@@ -16,7 +16,7 @@ import {
   matchPrecache,
 } from 'workbox-precaching'
 import { registerRoute, NavigationRoute, setCatchHandler } from 'workbox-routing'
-import { NetworkFirst, NetworkOnly, StaleWhileRevalidate } from 'workbox-strategies'
+import { CacheFirst, NetworkFirst, NetworkOnly, StaleWhileRevalidate } from 'workbox-strategies'
 import { ExpirationPlugin } from 'workbox-expiration'
 import { CacheableResponsePlugin } from 'workbox-cacheable-response'
 
@@ -65,6 +65,14 @@ registerRoute(
       new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 30 * 24 * 3600 }),
     ],
   }),
+)
+
+// The gate scanner's WebAssembly QR decoder (only where the browser has no BarcodeDetector): not
+// precached for every visitor; kept on first use (hashed name, so cache-first) for offline gates.
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' && url.origin === self.location.origin && /^\/assets\/.+\.wasm$/.test(url.pathname),
+  new CacheFirst({ cacheName: 'cx-wasm', plugins: [new CacheableResponsePlugin({ statuses: [200] }), new ExpirationPlugin({ maxEntries: 4 })] }),
 )
 
 // Venue photos and other same-origin media.
