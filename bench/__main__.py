@@ -7,9 +7,14 @@ import platform
 import sys
 import time
 
-from bench import booking_contention, http_venues, scan_throughput
+from bench import booking_contention, finder, http_venues, scan_throughput
 
-BENCHMARKS = {"venues": http_venues, "booking": booking_contention, "scans": scan_throughput}
+BENCHMARKS = {
+    "venues": http_venues,
+    "booking": booking_contention,
+    "scans": scan_throughput,
+    "finder": finder,
+}
 
 
 def main(argv: list[str]) -> int:

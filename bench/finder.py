@@ -1,0 +1,120 @@
+"""Nearest-10 at country scale (issue 7): 100,000 synthetic places across China; the API's rate against
+a brute-force geopy scan of the same data and against /healthz, in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import tempfile
+import time
+import uuid
+
+from bench.harness import bench_env, cli, parse_wrk, server, wrk
+
+PLACES = 100_000
+TARGET = 0.35
+BOX = (20.0, 100.0, 45.0, 122.0)  # south-west to north-east China, roughly
+
+
+def _points(seed: int, n: int) -> list[tuple[float, float]]:
+    rng = random.Random(seed)
+    return [(rng.uniform(BOX[0], BOX[2]), rng.uniform(BOX[1], BOX[3])) for _ in range(n)]
+
+
+async def _prepare(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    from backend.amenities.tables import Amenity
+    from backend.lib.db import start_database, stop_database
+
+    await start_database()
+    try:
+        if await Amenity.count().where(Amenity.source == "bench") >= PLACES:
+            return
+        await Amenity.delete().where(Amenity.source == "bench")
+        tag = uuid.uuid4().hex[:6]
+        points = _points(7, PLACES)
+        for start in range(0, PLACES, 1000):
+            await Amenity.insert(
+                *[
+                    Amenity(
+                        ext_id=f"bench-{tag}-{i}",
+                        kind="toilet",
+                        name_zh=f"公厕{i}",
+                        name_en=f"Toilet {i}",
+                        lat=lat,
+                        lng=lng,
+                        opening_hours="24/7",
+                        wheelchair=i % 2 == 0,
+                        fee=False,
+                        source="bench",
+                    )
+                    for i, (lat, lng) in enumerate(points[start : start + 1000], start)
+                ]
+            )
+    finally:
+        await stop_database()
+
+
+def _brute_force_rate(queries: int = 2) -> float:
+    """Queries per second of a plain geopy scan over every place (the method an index must beat)."""
+    from geopy.distance import geodesic
+
+    places = _points(7, PLACES)
+    started = time.perf_counter()
+    for lat, lng in _points(11, queries):
+        sorted(geodesic((lat, lng), p).meters for p in places)[:10]
+    return queries / (time.perf_counter() - started)
+
+
+def _nearest_rate(url: str, seconds: int) -> object:
+    script = f"""
+math.randomseed(42)
+request = function()
+  local lat = {BOX[0]} + math.random() * {BOX[2] - BOX[0]}
+  local lng = {BOX[1]} + math.random() * {BOX[3] - BOX[1]}
+  return wrk.format("GET", string.format("/api/v1/amenities?kind=toilet&limit=10&near=%.5f,%.5f", lat, lng))
+end
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+    out = subprocess.run(
+        ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", "-s", fh.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(fh.name)
+    return parse_wrk(out)
+
+
+def run() -> list[tuple]:
+    env = bench_env()
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    cli(env, "migrate")
+    asyncio.run(_prepare(env))
+    with server(env) as url:
+        _nearest_rate(url, 2)  # warm-up: builds the index
+        base = wrk(url + "/healthz", seconds=5)
+        nearest = _nearest_rate(url, 5)
+    brute = _brute_force_rate()
+    rate = nearest.requests_per_s  # type: ignore[attr-defined]
+    return [
+        ("GET /healthz (baseline)", base.requests_per_s, 1.0, f"p50 {base.p50_ms:.1f} ms"),
+        (
+            f"nearest 10 of {PLACES:,} places ÷ healthz",
+            rate,
+            rate / base.requests_per_s,
+            f"p50 {nearest.p50_ms:.1f} ms, p99 {nearest.p99_ms:.1f} ms, non-2xx {nearest.non_2xx}",  # type: ignore
+            TARGET,
+        ),
+        (
+            "nearest 10 ÷ brute-force geopy scan (same data)",
+            rate,
+            rate / brute,
+            f"brute force {brute:.3f} queries/s",
+            100,
+        ),
+    ]
