@@ -25,7 +25,7 @@ $(STAMPS)/venv: requirements.lock pyproject.toml | $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 $(STAMPS)/npm: pwa/package-lock.json pwa/package.json | $(STAMPS)

@@ -140,9 +140,10 @@ async def test_book_see_and_cancel(phone: Phone) -> None:
         await phone.context.set_offline(False)
     phone.errors.clear()  # requests that failed while offline
 
-    # cancel it
+    # cancel it (once the browser knows it is online again; the page also retries by itself)
+    await page.wait_for_function("navigator.onLine")
     await page.goto(booking_url)
-    await page.get_by_test_id("cancel-booking").click()
+    await page.get_by_test_id("cancel-booking").click(timeout=30_000)
     await page.get_by_role("button", name="确定取消").click()
     await page.wait_for_function(
         "document.querySelector('[data-testid=booking-detail]')?.dataset.status === 'cancelled'"
