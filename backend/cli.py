@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             proxy_headers=True,
             log_config=None,
             access_log=False,
+            timeout_graceful_shutdown=10,
         )
     elif args.command == "migrate":
         asyncio.run(_migrate())

@@ -78,7 +78,11 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         yield url
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

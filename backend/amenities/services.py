@@ -10,6 +10,7 @@ status, free spaces) is read from the database for the answer only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import secrets
@@ -112,6 +113,7 @@ def is_open(text: str, local_naive: datetime) -> bool:
 class AmenityIndex:
     def __init__(self) -> None:
         self._store: Store | None = None
+        self._lock = asyncio.Lock()
         self._version: str | None = None
         self._checked = 0.0
         self.records: list[AmenityRecord] = []
@@ -122,6 +124,12 @@ class AmenityIndex:
         self._store, self._version = store, None
 
     async def refresh(self) -> None:
+        if self._version is not None and time.monotonic() - self._checked < VERSION_CHECK_S:
+            return
+        async with self._lock:  # one rebuild at a time; requests arriving meanwhile wait for it
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         now = time.monotonic()
         if self._version is not None and now - self._checked < VERSION_CHECK_S:
             return

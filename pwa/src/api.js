@@ -117,4 +117,6 @@ export const api = {
   checkout: (id) => apiFetch(`/reservations/${encodeURIComponent(id)}/checkout`, { method: 'POST' }),
   cancelReservation: (id) => apiFetch(`/reservations/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   notifications: (opts) => apiFetch('/me/notifications', opts),
+  // the finder: nearest toilets / chargers / car parks (near=LAT,LNG is required)
+  amenities: (query, opts) => apiFetch('/amenities', { query, ...opts }),
 }

@@ -805,3 +805,7 @@ export const _messages = messages
 // the pass (/pass) and gate scanner (/scan) strings live in their own file
 import passStrings from './i18n/pass.js'
 for (const l of LANGS) Object.assign(messages[l], passStrings[l])
+
+// the finder (/nearby: toilets, chargers, car parks) strings live in their own file
+import finderStrings from './i18n/finder.js'
+for (const l of LANGS) Object.assign(messages[l], finderStrings[l])

@@ -46,6 +46,12 @@ const routes = [
     meta: { title: 'scan.title', tab: 'me', detail: true },
   },
   {
+    path: '/nearby',
+    name: 'nearby',
+    component: () => import('./views/NearbyView.vue'),
+    meta: { title: 'finder.title', tab: 'home' },
+  },
+  {
     path: '/me',
     name: 'me',
     component: () => import('./views/MeView.vue'),

@@ -6,6 +6,7 @@
  * - GET /api/v1/reservations* and /api/v1/me/notifications are NetworkFirst too ("my bookings"
  *   offline after one visit); the app deletes that cache at log-in and log-out. Writes (POST) are
  *   never cached: only GET requests match any route here.
+ * - GET /api/v1/amenities* (the finder) is NetworkFirst: the last results show offline
  * - a navigation that can be answered neither from the network nor the cache gets offline.html
  */
 import { clientsClaim } from 'workbox-core'
@@ -63,6 +64,21 @@ registerRoute(
     plugins: [
       new CacheableResponsePlugin({ statuses: [200] }),
       new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 30 * 24 * 3600 }),
+    ],
+  }),
+)
+
+// The finder (/nearby): toilets, chargers and car parks near a point. Fresh when online (charger
+// status changes); offline, the last answer for the same query (position rounded by the app).
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' && url.origin === self.location.origin && url.pathname.startsWith('/api/v1/amenities'),
+  new NetworkFirst({
+    cacheName: 'cx-api-amenities',
+    networkTimeoutSeconds: 6,
+    plugins: [
+      new CacheableResponsePlugin({ statuses: [200] }),
+      new ExpirationPlugin({ maxEntries: 60, maxAgeSeconds: 7 * 24 * 3600 }),
     ],
   }),
 )
