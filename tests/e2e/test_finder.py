@@ -38,8 +38,7 @@ def is_amenities(kind: str):
 
 
 async def shot(phone: Phone, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    if SHOTS:  # Playwright creates the folder
         await phone.page.screenshot(path=str(Path(SHOTS) / f"nearby-{name}.png"), full_page=False)
 
 
