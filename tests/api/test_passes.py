@@ -37,9 +37,14 @@ async def booked_now(client, tourist, venue=VENUE, party=1) -> dict:
     )
     assert res.status_code == 201, res.text
     now = datetime.now(UTC)
-    await Slot.update({Slot.starts_at: now - timedelta(minutes=10), Slot.ends_at: now + timedelta(minutes=50)}).where(
-        Slot.id == slot["id"]
-    )
+    # the slot moves onto the present, with its day (so it no longer shows under a future date)
+    await Slot.update(
+        {
+            Slot.starts_at: now - timedelta(minutes=10),
+            Slot.ends_at: now + timedelta(minutes=50),
+            Slot.local_date: now.astimezone(CITY_TZ).date(),
+        }
+    ).where(Slot.id == slot["id"])
     await Reservation.update({Reservation.visit_date: now.astimezone(CITY_TZ).date()}).where(
         Reservation.public_id == uuid.UUID(res.json()["id"])
     )

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from backend.reservations.tables import Reservation, Slot
+from backend.venues.services import CITY_TZ
 from tests.api.reservation_helpers import fresh_slot, resident_id, slot_by_id, visitor
 
 pytestmark = pytest.mark.anyio
@@ -266,7 +267,13 @@ async def test_cancel_closes_at_the_cut_off(client, make_account):
     slot = await fresh_slot(client, FREE_VENUE)
     res = await book(client, me["headers"], slot["id"], [visitor()])
     soon = datetime.now(UTC) + timedelta(minutes=10)  # the museum's cut-off is 30 minutes
-    await Slot.update({Slot.starts_at: soon, Slot.ends_at: soon + timedelta(hours=1)}).where(Slot.id == slot["id"])
+    await Slot.update(
+        {
+            Slot.starts_at: soon,
+            Slot.ends_at: soon + timedelta(hours=1),
+            Slot.local_date: soon.astimezone(CITY_TZ).date(),
+        }
+    ).where(Slot.id == slot["id"])
     late = await client.post(f"/api/v1/reservations/{res.json()['id']}/cancel", headers=me["headers"])
     assert late.status_code == 409 and late.json()["code"] == "cancel_too_late"
     assert (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=me["headers"])).json()[
