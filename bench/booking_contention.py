@@ -119,10 +119,8 @@ async def _fire_exact(url: str, tokens: list[str], slot_id: int) -> tuple[float,
 def _wrk_hot_slot(url: str, tokens: list[str], slot_id: int, seconds: int) -> float:
     """wrk books distinct visitors on one hot slot for `seconds`; returns its request rate."""
     import json
-    import subprocess
-    import tempfile
 
-    from bench.harness import parse_wrk
+    from bench.harness import wrk_script
 
     bodies = ",\n".join("[[" + json.dumps(_body(slot_id, i), ensure_ascii=False) + "]]" for i in range(HOT_BODIES))
     lua_tokens = ",\n".join(f'"{t}"' for t in tokens)
@@ -138,16 +136,7 @@ request = function()
   return wrk.format("POST", "/api/v1/reservations", headers, bodies[((i - 1) % #bodies) + 1])
 end
 """
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as fh:
-        fh.write(script)
-    out = subprocess.run(
-        ["wrk", "-t1", "-c64", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(fh.name)
-    return parse_wrk(out)
+    return wrk_script(url, script, seconds, connections=64)
 
 
 def _healthz_rate(url: str) -> float:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
-import tempfile
 import time
 import uuid
 
-from bench.harness import bench_env, cli, parse_wrk, server, wrk
+from bench.harness import bench_env, cli, server, wrk, wrk_script
 
 PLACES = 100_000
 TARGET = 0.35
@@ -77,16 +75,7 @@ request = function()
   return wrk.format("GET", string.format("/api/v1/amenities?kind=toilet&limit=10&near=%.5f,%.5f", lat, lng))
 end
 """
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    out = subprocess.run(
-        ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(fh.name)
-    return parse_wrk(out)
+    return wrk_script(url, script, seconds, connections=32)
 
 
 def run() -> list[tuple]:

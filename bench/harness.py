@@ -105,6 +105,22 @@ def wrk(url: str, seconds: int = 5, connections: int = 32, threads: int = 1) -> 
     return parse_wrk(out)
 
 
+def wrk_script(url: str, script: str, seconds: int, connections: int = 32) -> WrkResult:
+    """wrk driven by a Lua script (bodies, headers, random points), one thread."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as fh:
+        fh.write(script)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(fh.name)
+    return parse_wrk(out)
+
+
 def parse_wrk(out: str) -> WrkResult:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]

@@ -7,13 +7,11 @@ import asyncio
 import json
 import os
 import secrets
-import subprocess
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import bench_env, cli, parse_wrk, server, wrk
+from bench.harness import bench_env, cli, server, wrk, wrk_script
 
 HOLDERS = 3000
 TARGET = 0.25
@@ -116,16 +114,7 @@ request = function()
   return wrk.format("POST", "/api/v1/scans", headers, bodies[((i - 1) % #bodies) + 1])
 end
 """
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    out = subprocess.run(
-        ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    os.unlink(fh.name)
-    return parse_wrk(out)
+    return wrk_script(url, script, seconds, connections=32)
 
 
 def _offline_verify_us() -> tuple[float, float]:
