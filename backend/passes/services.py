@@ -61,6 +61,15 @@ async def _pass_for(user_id: int) -> dict:
     return row  # type: ignore[return-value]
 
 
+async def _early_minutes(slugs: set[str]) -> dict[str, int]:
+    """How early before its slot each venue's gate admits, from the venue catalogue (no query)."""
+    out = {}
+    for slug in slugs:
+        record = await catalog.record(slug)
+        out[slug] = record.row["entry_early_minutes"] if record else 30
+    return out
+
+
 def _entitlement_status(r: dict) -> str:
     if r["status"] == "confirmed" and r["entries"] > 0 and not r["inside"]:
         return "used"
@@ -88,7 +97,7 @@ class PassService:
             )
             .order_by(Reservation.slot.starts_at)
         )
-        early = await self._early_minutes({r["venue_slug"] for r in rows})
+        early = await _early_minutes({r["venue_slug"] for r in rows})
         return PassOut(
             pass_id=p["pass_id"],
             holder_name_masked=mask_name(user.display_name),
@@ -105,12 +114,6 @@ class PassService:
                 for r in rows
             ],
         )
-
-    async def _early_minutes(self, slugs: set[str]) -> dict[str, int]:
-        if not slugs:
-            return {}
-        rows = await Venue.select(Venue.slug, Venue.entry_early_minutes).where(Venue.slug.is_in(sorted(slugs)))
-        return {r["slug"]: r["entry_early_minutes"] for r in rows}
 
     async def server_code(self, user: AuthUser) -> PassCodeOut:
         p = await _pass_for(user.id)
@@ -215,12 +218,7 @@ class ScanService:
                 & Reservation.status.is_in(["confirmed", "pending_payment"])
             )
             return ("invalid_time" if other_day else "wrong_venue"), None, p
-        venue = (
-            await Venue.select(Venue.entry_early_minutes, Venue.allow_reentry)
-            .where(Venue.slug == data.venue_slug)
-            .first()
-        )
-        early = timedelta(minutes=venue["entry_early_minutes"])  # type: ignore[index]
+        early = timedelta(minutes=(await _early_minutes({data.venue_slug}))[data.venue_slug])
 
         def covers(r: dict) -> bool:
             return r["slot.starts_at"] - early <= at <= r["slot.ends_at"]
@@ -420,7 +418,7 @@ class ScanService:
                 if users
                 else {}
             )
-            early = await PassService()._early_minutes(set(venues))
+            early = await _early_minutes(set(venues))
             entitlements = [
                 GateEntitlement(
                     pass_id=passes[r["user_id"]],
