@@ -39,7 +39,6 @@ from backend.passes.schemas import (
 from backend.passes.tables import DeviceCertificate, Pass, ScanRecord
 from backend.reservations.tables import Reservation
 from backend.venues.services import CITY_TZ, catalog
-from backend.venues.tables import Venue
 
 log = logging.getLogger("changxiang.passes")
 
@@ -252,11 +251,7 @@ class ScanService:
         if data.nonce and (stored := await self._stored(nonce)) is not None:
             return stored
         result, r, p = await self._decide(staff, data, at)
-        venue_allows_reentry = bool(
-            (await Venue.select(Venue.allow_reentry).where(Venue.slug == data.venue_slug).first() or {}).get(
-                "allow_reentry"
-            )
-        )
+        venue_allows_reentry = bool(venue.row["allow_reentry"])
         try:
             async with write_transaction():
                 if result == "ok" and r is not None:
