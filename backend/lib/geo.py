@@ -86,17 +86,3 @@ def rank_nearest(
         total = len(places)
     exact.sort(key=lambda e: e[0])
     return [(d, places[i][1]) for d, i in exact[:first]], total
-
-
-def bounding_box(center: Point, radius_m: float) -> tuple[float, float, float, float]:
-    """A lat/lng box that surely contains the circle (a prefilter before exact geodesic distances)."""
-    margin = 1.01  # spherical approximation vs. the ellipsoid: widen by 1 %
-    dlat = math.degrees(radius_m * margin / EARTH_RADIUS_M)
-    cos_lat = math.cos(math.radians(min(89.9, abs(center.lat) + dlat)))
-    dlng = 180.0 if cos_lat <= 1e-9 else min(180.0, math.degrees(radius_m * margin / (EARTH_RADIUS_M * cos_lat)))
-    return center.lat - dlat, center.lng - dlng, center.lat + dlat, center.lng + dlng
-
-
-def in_changzhou(point: Point) -> bool:
-    min_lat, min_lng, max_lat, max_lng = CHANGZHOU_BBOX
-    return min_lat <= point.lat <= max_lat and min_lng <= point.lng <= max_lng

@@ -60,6 +60,16 @@ async def _pass_for(user_id: int) -> dict:
     return row  # type: ignore[return-value]
 
 
+async def _pass_with_holder(pass_id: str) -> dict | None:
+    """The pass and its holder's display name, in one query."""
+    found = await Pass.raw(
+        "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name FROM passes p "
+        "JOIN users u ON u.id = p.user_id WHERE p.pass_id = {}",
+        pass_id,
+    )
+    return found[0] if found else None
+
+
 async def _early_minutes(slugs: set[str]) -> dict[str, int]:
     """How early before its slot each venue's gate admits, from the venue catalogue (no query)."""
     out = {}
@@ -178,14 +188,9 @@ class ScanService:
             code = await verify_code(data.code, keyring, at)
         except CodeRejected as rejected:
             return rejected.result, None, None
-        found = await Pass.raw(
-            "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name FROM passes p "
-            "JOIN users u ON u.id = p.user_id WHERE p.pass_id = {}",
-            code.pass_id,
-        )
-        if not found:
+        p = await _pass_with_holder(code.pass_id)
+        if p is None:
             return "invalid", None, None
-        p = found[0]
         if p["revoked_at"] is not None:
             return "revoked", None, p
         if code.device_serial is not None and await DeviceCertificate.exists().where(
@@ -325,14 +330,7 @@ class ScanService:
                 .where(Reservation.id == row["reservation_id"])
                 .first()
             )
-        p = None
-        if row["pass_id"]:
-            found = await Pass.raw(
-                "SELECT p.pass_id, p.user_id, u.display_name FROM passes p JOIN users u ON u.id = p.user_id "
-                "WHERE p.pass_id = {}",
-                row["pass_id"],
-            )
-            p = found[0] if found else None
+        p = await _pass_with_holder(row["pass_id"]) if row["pass_id"] else None
         out = await self._out(nonce, row["result"], row["venue_slug"], row["direction"], r, p)
         out.conflict = row["conflict"]
         return out

@@ -7,7 +7,6 @@ Seats move only in conditional UPDATEs (`booked + n <= capacity`) inside write t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -131,16 +130,17 @@ async def _slot(slot_id: int) -> dict | None:
     return await Slot.select(*_SLOT_COLUMNS).where(Slot.id == slot_id).first()
 
 
-async def _take_seats(slot_id: int, n: int) -> bool:
-    """Hold `n` seats if they are free: one conditional UPDATE, so two requests can't both take the last."""
+async def _take_seats(slot_id: int, n: int) -> dict | None:
+    """Hold `n` seats if they are free: one conditional UPDATE, so two requests can't both take the last.
+    Returns the slot's new `booked` and `capacity`, or None when the seats weren't there."""
     rows = await Slot.raw(
         "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' AND booked + {} <= capacity "
-        "RETURNING id",
+        "RETURNING booked, capacity",
         n,
         slot_id,
         n,
     )
-    return bool(rows)
+    return rows[0] if rows else None
 
 
 async def _release_seats(slot_id: int, n: int) -> None:
@@ -365,15 +365,9 @@ class ReservationService:
                     v.reservation = reservation_id
                 await Visitor.insert(*visitors)
                 # Seats last: the slot row stays locked only from here to COMMIT.
-                taken = await Slot.raw(
-                    "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' "
-                    "AND booked + {} <= capacity RETURNING booked, capacity",
-                    n,
-                    slot["id"],
-                    n,
-                )
+                taken = await _take_seats(slot["id"], n)
                 if taken:
-                    slot = {**slot, "booked": taken[0]["booked"], "capacity": taken[0]["capacity"]}
+                    slot = {**slot, "booked": taken["booked"], "capacity": taken["capacity"]}
                 elif data.waitlist:
                     status, hold = "waitlisted", None
                     await Reservation.update({Reservation.status: status, Reservation.hold_expires_at: None}).where(
@@ -500,10 +494,6 @@ class ReservationService:
             cancel_reason=r["cancel_reason"],
             payment=payment,
         )
-
-    async def _out_by_id(self, reservation_id: int) -> ReservationOut:
-        ((r, slot, people),) = await self._rows(Reservation.id == reservation_id)
-        return await self._to_out(r, slot, people)
 
     async def list_mine(self, user: AuthUser, limit: int, offset: int) -> tuple[list[ReservationOut], int]:
         total = await Reservation.count().where(Reservation.user_id == user.id)
@@ -689,7 +679,3 @@ class ReservationService:
 
 
 reservations = ReservationService()
-
-
-def request_digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
