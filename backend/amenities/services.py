@@ -1,7 +1,7 @@
 """Toilets, chargers and car parks: the nearest that fit, fast at city and country scale.
 
-Positions are static content, so each process keeps a grid index of them (cells of 0.02°, about
-2 km), rebuilt when the shared version key in the `cache` store moves. A query walks square rings of
+Positions are static content, so each process keeps a grid index of them (cells sized to hold about
+two places each, `cell_size`), rebuilt when the shared version key in the `cache` store moves. A query walks square rings of
 cells outward until the searched square provably contains the nearest matches, ranks them by the
 spherical distance and computes exact WGS-84 geodesics only where the order is still open
 (`backend.lib.geo.rank_nearest`). Cost grows with the answer, not with the data. Live status (EVSE
@@ -34,14 +34,15 @@ from backend.amenities.schemas import (
     StatusFeedOut,
 )
 from backend.amenities.tables import Amenity, Evse, OperatorKey
-from backend.lib.geo import Point, haversine_m, rank_nearest
+from backend.lib.geo import EARTH_RADIUS_M, Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.problems import Forbidden, InvalidInput, Unauthenticated
 from backend.settings import get_settings
 from backend.venues.schemas import LoadReport
 from backend.venues.services import CITY_TZ
 
-CELL_DEG = 0.02
+MIN_CELL_DEG, MAX_CELL_DEG = 0.005, 1.0
+PLACES_PER_CELL = 2.0  # sized so that a few rings of cells around a point hold the nearest ten
 VERSION_KEY = "amenities:version"
 VERSION_CHECK_S = 1.0
 M_PER_DEG_LAT = 110_574.0  # the smallest metres-per-degree of latitude (at the equator)
@@ -69,10 +70,19 @@ class AmenityRecord:
     row: dict
     connectors: dict[str, float]  # connector type -> highest kW
     connector_counts: list[dict]
+    lat_rad: float = 0.0
+    lng_rad: float = 0.0
+    cos_lat: float = 1.0
 
 
-def _cell(lat: float, lng: float) -> tuple[int, int]:
-    return math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG)
+def cell_size(points: list[tuple[float, float]]) -> float:
+    """Grid cell edge in degrees for these places: about PLACES_PER_CELL a cell over their extent, so
+    that a city's few hundred places and a country's hundred thousand both take a handful of rings."""
+    if len(points) < 2:
+        return MAX_CELL_DEG
+    lats, lngs = [p[0] for p in points], [p[1] for p in points]
+    area = max(max(lats) - min(lats), MIN_CELL_DEG) * max(max(lngs) - min(lngs), MIN_CELL_DEG)
+    return min(MAX_CELL_DEG, max(MIN_CELL_DEG, math.sqrt(area * PLACES_PER_CELL / len(points))))
 
 
 def _ring_cells(ci: int, cj: int, ring: int, lo_i: int, hi_i: int, lo_j: int, hi_j: int):
@@ -119,6 +129,7 @@ class AmenityIndex:
         self.records: list[AmenityRecord] = []
         self.grid: dict[str, dict[tuple[int, int], list[int]]] = {}
         self.extent: dict[str, tuple[int, int, int, int]] = {}  # kind -> min_i, max_i, min_j, max_j
+        self.cell_deg = MAX_CELL_DEG
 
     def configure(self, store: Store) -> None:
         self._store, self._version = store, None
@@ -145,6 +156,7 @@ class AmenityIndex:
         for e in evses:
             by_amenity[e["amenity"]].append(e)
         records, grid = [], defaultdict(lambda: defaultdict(list))
+        self.cell_deg = cell = cell_size([(r["lat"], r["lng"]) for r in rows])
         for row in rows:
             plugs: dict[str, float] = {}
             counts: dict[tuple[str, float], int] = defaultdict(int)
@@ -159,8 +171,11 @@ class AmenityIndex:
                 row,
                 plugs,
                 [{"type": t, "max_kw": kw, "count": n} for (t, kw), n in sorted(counts.items())],
+                math.radians(row["lat"]),
+                math.radians(row["lng"]),
+                math.cos(math.radians(row["lat"])),
             )
-            grid[row["kind"]][_cell(row["lat"], row["lng"])].append(len(records))
+            grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))].append(len(records))
             records.append(rec)
         self.records, self.grid, self._version = records, {k: dict(v) for k, v in grid.items()}, version
         self.extent = {
@@ -179,43 +194,52 @@ class AmenityIndex:
         center: Point,
         radius_m: float | None,
         want: int,
-        accept: Callable[[AmenityRecord], bool],
-    ) -> list[AmenityRecord]:
+        accept: Callable[[AmenityRecord], bool] | None,
+    ) -> list[tuple[float, AmenityRecord]]:
         """Walk square rings of cells outward until `want` accepted places lie inside the covered circle,
         the radius is covered, or the rings cover every cell that holds data; return every accepted
-        place seen. Rings are clipped to the data's extent, so a far-away centre costs little."""
+        place seen, with its spherical distance. Rings are clipped to the data's extent, so a far-away
+        centre costs little."""
         grids = [g for g in (self.grid.get(k) for k in kinds) if g]
         extents = [self.extent[k] for k in kinds if k in self.extent]
         if not grids or not extents:
             return []
         lo_i, hi_i = min(e[0] for e in extents), max(e[1] for e in extents)
         lo_j, hi_j = min(e[2] for e in extents), max(e[3] for e in extents)
-        ci, cj = _cell(center.lat, center.lng)
+        ci, cj = math.floor(center.lat / self.cell_deg), math.floor(center.lng / self.cell_deg)
         first = max(0, lo_i - ci, ci - hi_i, lo_j - cj, cj - hi_j)
         last = max(ci - lo_i, hi_i - ci, cj - lo_j, hi_j - cj)
         found: list[tuple[float, AmenityRecord]] = []
+        lat0, lng0 = math.radians(center.lat), math.radians(center.lng)
+        cos0, sin, asin, sqrt = math.cos(lat0), math.sin, math.asin, math.sqrt
+        records = self.records
         for ring in range(first, last + 1):
             for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j):
                 for grid in grids:
                     for position in grid.get(cell, ()):
-                        rec = self.records[position]
-                        if accept(rec):
-                            found.append((haversine_m(center, rec.point), rec))
+                        rec = records[position]
+                        if accept is None or accept(rec):
+                            # haversine_m, inlined with the place's radians precomputed (the hot loop)
+                            h = (
+                                sin((rec.lat_rad - lat0) / 2) ** 2
+                                + cos0 * rec.cos_lat * sin((rec.lng_rad - lng0) / 2) ** 2
+                            )
+                            found.append((2 * EARTH_RADIUS_M * asin(min(1.0, sqrt(h))), rec))
             covered = self._covered_m(center, ci, cj, ring)
             if radius_m is not None:
                 if covered >= radius_m * _SLACK:
                     break
             elif sum(1 for d, _ in found if d * _SLACK <= covered) >= want:
                 break
-        return [rec for _, rec in found]
+        return found
 
-    @staticmethod
-    def _covered_m(center: Point, ci: int, cj: int, ring: int) -> float:
-        north = (ci + ring + 1) * CELL_DEG - center.lat
-        south = center.lat - (ci - ring) * CELL_DEG
-        east = (cj + ring + 1) * CELL_DEG - center.lng
-        west = center.lng - (cj - ring) * CELL_DEG
-        far_lat = min(89.9, abs(center.lat) + (ring + 1) * CELL_DEG)
+    def _covered_m(self, center: Point, ci: int, cj: int, ring: int) -> float:
+        cell = self.cell_deg
+        north = (ci + ring + 1) * cell - center.lat
+        south = center.lat - (ci - ring) * cell
+        east = (cj + ring + 1) * cell - center.lng
+        west = center.lng - (cj - ring) * cell
+        far_lat = min(89.9, abs(center.lat) + (ring + 1) * cell)
         lng_m = min(east, west) * M_PER_DEG_LNG_EQ * math.cos(math.radians(far_lat))
         return max(0.0, min(min(north, south) * M_PER_DEG_LAT, lng_m))
 
@@ -278,13 +302,18 @@ class AmenityService:
             return open_now is None or is_open(row["opening_hours"], local_now) == open_now
 
         want = limit * 3 if available is not None else limit
-        pool = index.candidates(kinds, near, radius_m, want, accept)
-        live = await self._live([r.id for r in pool]) if available is not None else {}
+        filtered = any(f is not None for f in (wheelchair, baby_changing, free, open_now, min_kw)) or connector
+        pool = index.candidates(kinds, near, radius_m, want, accept if filtered else None)
+        live = await self._live([r.id for _, r in pool]) if available is not None else {}
         if available is not None:
             now = datetime.now(UTC)
             max_age = timedelta(seconds=get_settings().status_max_age_s)
-            pool = [r for r in pool if (_charger_status(live.get(r.id, []), now, max_age) == "available") == available]
-        ranked, total = rank_nearest(near, [(r.point, r) for r in pool], radius_m, limit)
+            pool = [
+                (d, r)
+                for d, r in pool
+                if (_charger_status(live.get(r.id, []), now, max_age) == "available") == available
+            ]
+        ranked, total = rank_nearest(near, [(r.point, r) for _, r in pool], radius_m, limit, [d for d, _ in pool])
         if radius_m is None:
             total = len(ranked)
         items = await self._out([rec for _, rec in ranked], [d for d, _ in ranked], lang, local_now, live or None)
