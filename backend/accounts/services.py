@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from backend.accounts.schemas import CreateUserRequest, MeOut, RegisterRequest, UserOut
 from backend.accounts.tables import User
@@ -12,6 +13,8 @@ from backend.lib.problems import Conflict, InvalidInput, Unauthenticated
 from backend.venues.tables import Venue
 
 log = logging.getLogger("changxiang.accounts")
+
+USER_CACHE_S = 1.0
 
 
 def normalise_email(email: str) -> str:
@@ -43,6 +46,9 @@ def me_out(user: AuthUser) -> MeOut:
 
 
 class AccountService:
+    def __init__(self) -> None:
+        self._recent: dict[int, tuple[float, AuthUser | None]] = {}
+
     async def _insert(self, email: str, password: str, display_name: str, roles: list[str], venues: list[str]) -> dict:
         try:
             rows = await User.insert(
@@ -82,12 +88,30 @@ class AccountService:
         return _auth_user(row)
 
     async def load(self, user_id: int) -> AuthUser | None:
+        """The caller behind a token. Each process remembers a user for USER_CACHE_S (a gate's scanner
+        sends many requests a second with one token), so a role change, venue change or deactivation
+        reaches every replica within that time; the process that made the change forgets at once."""
+        now = time.monotonic()
+        hit = self._recent.get(user_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         row = (
             await User.select(User.id, User.email, User.display_name, User.roles, User.venue_slugs)
             .where((User.id == user_id) & (User.is_active == True))  # noqa: E712
             .first()
         )
-        return None if row is None else _auth_user(row)
+        user = None if row is None else _auth_user(row)
+        if len(self._recent) > 10_000:
+            self._recent.clear()
+        self._recent[user_id] = (now + USER_CACHE_S, user)
+        return user
+
+    def forget(self, user_id: int | None = None) -> None:
+        """Drop remembered users (all of them without an id)."""
+        if user_id is None:
+            self._recent.clear()
+        else:
+            self._recent.pop(user_id, None)
 
     async def _check_venues(self, slugs: list[str]) -> list[str]:
         wanted = sorted(set(slugs))
@@ -125,6 +149,7 @@ class AccountService:
         await User.update({User.password_hash: hash_password(password), User.roles: roles, User.is_active: True}).where(
             User.id == row["id"]
         )
+        self.forget(row["id"])
 
 
 accounts = AccountService()

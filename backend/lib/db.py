@@ -13,6 +13,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.querystring import QueryString
 
 
 def sqlite_path(url: str) -> Path:
@@ -38,6 +39,24 @@ def _execute_fetch(conn: sqlite3.Connection, query: str, args: list[Any], commit
     except BaseException:
         if commit:
             conn.rollback()
+        raise
+
+
+def _run_statements(conn: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
+    """BEGIN IMMEDIATE, every statement to the end, COMMIT: one write transaction in one hop."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        out = []
+        for query, args in statements:
+            cursor = conn.execute(query, args)
+            try:
+                out.append(cursor.fetchall())
+            finally:
+                cursor.close()
+        conn.commit()
+        return out
+    except BaseException:
+        conn.rollback()
         raise
 
 
@@ -149,6 +168,20 @@ class PooledSQLiteEngine(SQLiteEngine):
     ) -> Any:
         return await connection._execute(_execute_fetch, connection._conn, query, args or [], False)
 
+    async def run_atomically(self, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
+        """Statements compiled for SQLite, run in one `BEGIN IMMEDIATE` transaction and one thread hop."""
+        lock = self._writer_lock()
+        async with lock:
+            connection = await self._acquire()
+            healthy = True
+            try:
+                return await connection._execute(_run_statements, connection._conn, statements)
+            except BaseException:
+                healthy = False
+                raise
+            finally:
+                await self._release(connection, healthy)
+
     async def close_idle(self) -> None:
         while self._idle:
             await self._idle.pop().close()
@@ -216,6 +249,21 @@ def write_transaction() -> Any:
     if isinstance(db, SQLiteEngine):
         return db.transaction(transaction_type=TransactionType.immediate)
     return db.transaction()
+
+
+async def run_atomically(*statements: QueryString) -> list[list[dict]]:
+    """Run statements (Piccolo `QueryString`s, `{}` placeholders) as one write transaction and return
+    each one's rows. On SQLite the whole transaction is one `BEGIN IMMEDIATE … COMMIT` in one thread
+    hop (the hot path of a gate scan); on PostgreSQL one pooled connection and transaction."""
+    db = engine()
+    if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
+        compiled = [qs.compile_string(engine_type="sqlite") for qs in statements]
+        return await db.run_atomically([(sql, list(args)) for sql, args in compiled])
+    out = []
+    async with write_transaction():
+        for qs in statements:
+            out.append(await db.run_querystring(qs))
+    return out
 
 
 async def migrate() -> None:

@@ -13,10 +13,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import segno
+from piccolo.querystring import QueryString
 
 from backend.accounts.tables import User
 from backend.lib.auth import AuthUser, require_venue_staff
-from backend.lib.db import is_unique_violation, write_transaction
+from backend.lib.db import is_sqlite, is_unique_violation, run_atomically
 from backend.lib.personal_data import mask_name
 from backend.lib.problems import InvalidInput, NotFound
 from backend.lib.signing_keys import b64u, keyring, unb64u
@@ -176,9 +177,67 @@ class PassService:
 _REDEEM_IN = (
     "UPDATE reservations SET entries = entries + 1, inside = TRUE, "
     "first_entry_at = COALESCE(first_entry_at, {}) "
-    "WHERE id = {} AND status = 'confirmed' AND inside = FALSE AND (entries = 0 OR {}) RETURNING entries"
+    "WHERE id = {} AND status = 'confirmed' AND inside = FALSE AND (entries = 0 OR {})"
 )
-_REDEEM_OUT = "UPDATE reservations SET inside = FALSE WHERE id = {} AND inside = TRUE RETURNING id"
+_REDEEM_OUT = "UPDATE reservations SET inside = FALSE WHERE id = {} AND inside = TRUE"
+_LOG_COLUMNS = (
+    "nonce, venue_slug, local_date, direction, reservation_id, party_size, pass_id, staff_user_id, "
+    "device_id, gate, scanned_at, received_at, offline, conflict, result"
+)
+_LOG_VALUES = "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, FALSE"
+# The redemption and its log line are one atomic write. PostgreSQL: one statement (a data-modifying
+# CTE); SQLite: two statements in one BEGIN IMMEDIATE hop, the log reading the UPDATE's changes().
+_PG_REDEEM_AND_LOG = (
+    "WITH redeemed AS ({redeem} RETURNING id) INSERT INTO scan_log ("
+    + _LOG_COLUMNS
+    + ") SELECT "
+    + _LOG_VALUES
+    + ", CASE WHEN EXISTS (SELECT 1 FROM redeemed) THEN 'ok' ELSE 'already_redeemed' END RETURNING result"
+)
+_SQLITE_LOG_REDEEMED = (
+    "INSERT INTO scan_log ("
+    + _LOG_COLUMNS
+    + ") VALUES ("
+    + _LOG_VALUES
+    + ", CASE WHEN changes() > 0 THEN 'ok' ELSE 'already_redeemed' END) RETURNING result"
+)
+_LOG = "INSERT INTO scan_log (" + _LOG_COLUMNS + ") VALUES (" + _LOG_VALUES + ", {}) RETURNING result"
+
+# The pass, its holder, a revoked device certificate and the holder's reservations of the day, in one query.
+_GATE_VIEW = (
+    "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name, "
+    "(SELECT COUNT(*) FROM device_certificates d WHERE d.serial = {} AND d.revoked_at IS NOT NULL) "
+    "AS device_revoked, r.id, r.public_id, r.status, r.party_size, r.entries, r.inside, r.venue_slug, "
+    "s.starts_at, s.ends_at "
+    "FROM passes p JOIN users u ON u.id = p.user_id "
+    "LEFT JOIN reservations r ON r.user_id = p.user_id AND r.visit_date = {} "
+    "LEFT JOIN slots s ON s.id = r.slot "
+    "WHERE p.pass_id = {} ORDER BY s.starts_at"
+)
+
+
+def decide_entry(
+    rows: list[dict], venue_slug: str, direction: str, at: datetime, early: timedelta
+) -> tuple[str, dict | None]:
+    """The gate's rule for one holder's reservations of the day (`rows` ordered by slot start): which
+    result, and which reservation it is about. Pure: the caller redeems atomically afterwards."""
+    here = [r for r in rows if r["venue_slug"] == venue_slug]
+    if not here:
+        return "wrong_venue", None  # the caller tells a booking on another day apart (invalid_time)
+    confirmed = [r for r in here if r["status"] == "confirmed"]
+    if direction == "out":
+        inside = [r for r in confirmed if r["inside"]]
+        return ("ok" if inside else "already_redeemed"), (inside or confirmed or here)[0]
+    now_ok = [r for r in confirmed if r["starts_at"] - early <= at <= r["ends_at"]]
+    if now_ok:
+        fresh = [r for r in now_ok if not r["inside"]]
+        return "ok", (fresh or now_ok)[0]
+    if confirmed:
+        return "invalid_time", confirmed[0]
+    pending = [r for r in here if r["status"] == "pending_payment"]
+    if pending:
+        return "unpaid", pending[0]
+    return "canceled", here[0]
 
 
 class ScanService:
@@ -188,58 +247,22 @@ class ScanService:
             code = await verify_code(data.code, keyring, at)
         except CodeRejected as rejected:
             return rejected.result, None, None
-        p = await _pass_with_holder(code.pass_id)
-        if p is None:
+        rows = await Pass.raw(_GATE_VIEW, code.device_serial, at.astimezone(CITY_TZ).date(), code.pass_id)
+        if not rows:
             return "invalid", None, None
-        if p["revoked_at"] is not None:
+        p = rows[0]
+        if p["revoked_at"] is not None or p["device_revoked"]:
             return "revoked", None, p
-        if code.device_serial is not None and await DeviceCertificate.exists().where(
-            (DeviceCertificate.serial == code.device_serial) & DeviceCertificate.revoked_at.is_not_null()
-        ):
-            return "revoked", None, p
-        day = at.astimezone(CITY_TZ).date()
-        rows = (
-            await Reservation.select(
-                Reservation.id,
-                Reservation.public_id,
-                Reservation.status,
-                Reservation.party_size,
-                Reservation.entries,
-                Reservation.inside,
-                Reservation.visit_date,
-                Reservation.venue_slug,
-                Reservation.slot.starts_at,
-                Reservation.slot.ends_at,
-            )
-            .where((Reservation.user_id == p["user_id"]) & (Reservation.visit_date == day))
-            .order_by(Reservation.slot.starts_at)
-        )
-        here = [r for r in rows if r["venue_slug"] == data.venue_slug]
-        if not here:
-            other_day = await Reservation.exists().where(
-                (Reservation.user_id == p["user_id"])
-                & (Reservation.venue_slug == data.venue_slug)
-                & Reservation.status.is_in(["confirmed", "pending_payment"])
-            )
-            return ("invalid_time" if other_day else "wrong_venue"), None, p
+        rows = [r for r in rows if r["id"] is not None]
         early = timedelta(minutes=(await _early_minutes({data.venue_slug}))[data.venue_slug])
-
-        def covers(r: dict) -> bool:
-            return r["slot.starts_at"] - early <= at <= r["slot.ends_at"]
-
-        confirmed = [r for r in here if r["status"] == "confirmed"]
-        if data.direction == "out":
-            inside = [r for r in confirmed if r["inside"]]
-            return ("ok" if inside else "already_redeemed"), (inside or confirmed or here)[0], p
-        now_ok = [r for r in confirmed if covers(r)]
-        if now_ok:
-            fresh = [r for r in now_ok if not r["inside"]]
-            return "ok", (fresh or now_ok)[0], p
-        if confirmed:
-            return "invalid_time", confirmed[0], p
-        if any(r["status"] == "pending_payment" for r in here):
-            return "unpaid", next(r for r in here if r["status"] == "pending_payment"), p
-        return "canceled", here[0], p
+        result, r = decide_entry(rows, data.venue_slug, data.direction, at, early)
+        if result == "wrong_venue" and await Reservation.exists().where(
+            (Reservation.user_id == p["user_id"])
+            & (Reservation.venue_slug == data.venue_slug)
+            & Reservation.status.is_in(["confirmed", "pending_payment"])
+        ):
+            result = "invalid_time"
+        return result, r, p
 
     async def scan(self, staff: AuthUser, data: ScanIn, *, offline: bool = False) -> ScanOut:
         require_venue_staff(staff, data.venue_slug)
@@ -256,34 +279,36 @@ class ScanService:
         if data.nonce and (stored := await self._stored(nonce)) is not None:
             return stored
         result, r, p = await self._decide(staff, data, at)
-        venue_allows_reentry = bool(venue.row["allow_reentry"])
+        log_values = (
+            nonce,
+            data.venue_slug,
+            at.astimezone(CITY_TZ).date().isoformat(),
+            data.direction,
+            r["id"] if r else None,
+            r["party_size"] if r else 0,
+            p["pass_id"] if p else None,
+            staff.id,
+            data.device_id,
+            data.gate,
+            at,
+            now,
+            offline,
+        )
         try:
-            async with write_transaction():
-                if result == "ok" and r is not None:
-                    if data.direction == "in":
-                        done = await Reservation.raw(_REDEEM_IN, now, r["id"], venue_allows_reentry)
-                    else:
-                        done = await Reservation.raw(_REDEEM_OUT, r["id"])
-                    if not done:
-                        result = "already_redeemed"
-                await ScanRecord.insert(
-                    ScanRecord(
-                        nonce=nonce,
-                        venue_slug=data.venue_slug,
-                        local_date=at.astimezone(CITY_TZ).date().isoformat(),
-                        direction=data.direction,
-                        result=result,
-                        reservation_id=r["id"] if r else None,
-                        party_size=r["party_size"] if r else 0,
-                        pass_id=p["pass_id"] if p else None,
-                        staff_user_id=staff.id,
-                        device_id=data.device_id,
-                        gate=data.gate,
-                        scanned_at=at,
-                        received_at=now,
-                        offline=offline,
+            if result == "ok" and r is not None:
+                if data.direction == "in":
+                    redeem = QueryString(_REDEEM_IN, now, r["id"], bool(venue.row["allow_reentry"]))
+                else:
+                    redeem = QueryString(_REDEEM_OUT, r["id"])
+                if is_sqlite():
+                    _, logged = await run_atomically(redeem, QueryString(_SQLITE_LOG_REDEEMED, *log_values))
+                else:
+                    logged = await ScanRecord.raw(
+                        _PG_REDEEM_AND_LOG.replace("{redeem}", redeem.template), *redeem.args, *log_values
                     )
-                )
+                result = logged[0]["result"]
+            else:
+                await ScanRecord.raw(_LOG, *log_values, result)
         except Exception as exc:
             if data.nonce and is_unique_violation(exc):  # the same nonce raced in: answer as the first did
                 stored = await self._stored(nonce)
