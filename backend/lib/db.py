@@ -10,9 +10,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
 
@@ -125,7 +126,13 @@ class PooledSQLiteEngine(SQLiteEngine):
         return lock
 
     async def get_connection(self) -> Any:
-        connection = await super().get_connection()
+        pending = aiosqlite.connect(**self.connection_kwargs)
+        # aiosqlite's worker thread is not a daemon: a connection still checked out when the database
+        # stops (a request or the sweeper mid-query) would keep the process from ever exiting.
+        pending._thread.daemon = True
+        connection = await pending
+        connection.row_factory = dict_factory
+        await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA synchronous = NORMAL")
         return connection
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.channels import ChannelsPlugin
 from litestar.params import Parameter
 from litestar.security.jwt import Token
@@ -69,10 +72,31 @@ class ScanController(Controller):
                 "direction": out.direction,
                 "reservation_id": out.reservation_id,
                 "party_size": out.party_size,
+                "gate": data.gate,
             },
             "scans",
         )
         return out
+
+    @get("/stream", media_type="text/event-stream")
+    async def stream(
+        self,
+        request: AuthRequest,
+        channels: ChannelsPlugin,
+        venue: Annotated[str, Parameter(query="venue", max_length=80)],
+    ) -> ServerSentEvent:
+        """Live decisions of every gate at one of my venues (Server-Sent Events): first a `ready` event
+        with today's counts, then one `scan` event per decision, from any replica."""
+        counts = await scans.counts(request.user, venue)  # refuses staff of other venues first
+
+        async def events() -> AsyncIterator[ServerSentEventMessage]:
+            async with channels.start_subscription(["scans"]) as subscriber:
+                yield ServerSentEventMessage(event="ready", data=msgspec.json.encode(counts).decode())
+                async for message in subscriber.iter_events():
+                    if msgspec.json.decode(message).get("venue_slug") == venue:
+                        yield ServerSentEventMessage(event="scan", data=message.decode())
+
+        return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @post("/batch", status_code=HTTP_200_OK)
     async def batch(self, request: AuthRequest, data: ScanBatchIn) -> ScanBatchOut:

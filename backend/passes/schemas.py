@@ -110,6 +110,7 @@ class GateEntitlement(msgspec.Struct):
     entries: int
     inside: bool
     holder_name_masked: str
+    allow_reentry: bool = False  # may the holder come back in after an exit (the venue's rule)
 
 
 class ScannerKeysOut(msgspec.Struct):

@@ -437,6 +437,7 @@ class ScanService:
                 else {}
             )
             early = await _early_minutes(set(venues))
+            reentry = {slug: bool(rec.row["allow_reentry"]) for slug in venues if (rec := await catalog.record(slug))}
             entitlements = [
                 GateEntitlement(
                     pass_id=passes[r["user_id"]],
@@ -451,6 +452,7 @@ class ScanService:
                     entries=r["entries"],
                     inside=r["inside"],
                     holder_name_masked=mask_name(names.get(r["user_id"], "")),
+                    allow_reentry=reentry.get(r["venue_slug"], False),
                 )
                 for r in rows
                 if r["user_id"] in passes

@@ -4,6 +4,7 @@ nonces, offline batches with conflicts, device-signed codes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import time
@@ -11,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -18,7 +20,8 @@ from backend.lib.signing_keys import b64u, keyring, sign_raw, unb64u, uncompress
 from backend.passes.codes import device_message, make_device_code, make_server_code
 from backend.passes.tables import ScanRecord
 from backend.reservations.tables import Reservation, Slot
-from backend.venues.services import CITY_TZ
+from backend.venues.services import CITY_TZ, catalog
+from backend.venues.tables import Venue
 from tests.api.reservation_helpers import fresh_slot, visitor
 
 pytestmark = pytest.mark.anyio
@@ -245,7 +248,17 @@ async def test_scanner_keys_give_a_gate_what_it_needs_offline(client, people):
     assert body["venue_slugs"] == [VENUE] and body["window_s"] == 30
     mine = [e for e in body["entitlements"] if e["reservation_id"] == booking["id"]]
     assert mine and mine[0]["venue_slug"] == VENUE and all(e["venue_slug"] == VENUE for e in body["entitlements"])
+    assert mine[0]["allow_reentry"] is False  # the museum admits once per booking
     assert (await client.get("/api/v1/scans/keys", headers=t["headers"])).status_code == 403
+    # a venue that lets visitors come back after an exit says so to its offline gates
+    await Venue.update({Venue.allow_reentry: True}).where(Venue.slug == VENUE)
+    catalog.invalidate()
+    try:
+        body = (await client.get("/api/v1/scans/keys", headers=staff["headers"])).json()
+        assert [e["allow_reentry"] for e in body["entitlements"] if e["reservation_id"] == booking["id"]] == [True]
+    finally:
+        await Venue.update({Venue.allow_reentry: False}).where(Venue.slug == VENUE)
+        catalog.invalidate()
 
 
 async def test_qr_svg_decodes_with_zbar_to_a_valid_code(client, people, tmp_path):
@@ -264,3 +277,41 @@ async def test_qr_svg_decodes_with_zbar_to_a_valid_code(client, people, tmp_path
     decoded = (await anyio.to_thread.run_sync(read_qr)).strip()
     assert len(decoded) > 100
     assert (await scan(client, staff, decoded)).json()["result"] == "ok"
+
+
+async def _next_event(lines) -> tuple[str, dict]:
+    """The next Server-Sent Event (name, JSON data) from a stream's lines."""
+    name = data = None
+    async for line in lines:
+        if line.startswith("event:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            data = line.split(":", 1)[1].strip()
+        elif line == "" and name:
+            return name, json.loads(data)
+    raise AssertionError("the stream ended")
+
+
+async def test_online_gates_see_each_others_decisions_live(client, people, live_server_url):
+    """Gate A watches the venue's stream; gate B admits a code through the server: A hears it at once."""
+    booking = await booked_now(client, people["tourist"])
+    code = await code_of(client, people["tourist"])
+    params = {"venue": VENUE}
+    async with httpx.AsyncClient(base_url=live_server_url, timeout=15) as live:
+        other = await live.get("/api/v1/scans/stream", params=params, headers=people["other_staff"]["headers"])
+        assert other.status_code == 403 and other.json()["code"] == "forbidden_venue"
+        async with live.stream("GET", "/api/v1/scans/stream", params=params, headers=people["staff"]["headers"]) as s:
+            assert s.status_code == 200 and s.headers["content-type"].startswith("text/event-stream")
+            lines = s.aiter_lines()
+            name, counts = await _next_event(lines)
+            assert name == "ready" and counts["venue_slug"] == VENUE
+            admitted = await live.post(
+                "/api/v1/scans",
+                headers=people["staff2"]["headers"],
+                json={"code": code, "venue_slug": VENUE, "gate": "east"},
+            )
+            assert admitted.json()["result"] == "ok"
+            with anyio.fail_after(10):
+                name, event = await _next_event(lines)
+            assert name == "scan" and event["result"] == "ok"
+            assert event["reservation_id"] == booking["id"] and event["gate"] == "east"

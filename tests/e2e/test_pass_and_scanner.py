@@ -314,6 +314,22 @@ async def test_pass_works_offline_and_the_gate_admits_once(browser, world: World
         await s.wait_for_function("document.querySelector('[data-testid=count-entries]')?.textContent.trim() !== '–'")
         await shoot(s, "scan-ok")
 
+        # another gate admits someone else through the server: this gate's count moves at once (live)
+        before = (await s.get_by_test_id("count-entries").inner_text()).strip()
+        async with httpx.AsyncClient(base_url=world.base, timeout=20) as http:
+            walker = await _new_user(http, world.admin, ["tourist"], [], "周游")
+            await _book_now(http, walker)
+            walker_code = (await http.get("/api/v1/pass/code", headers=walker.headers)).json()["code"]
+            other_gate = await http.post(
+                "/api/v1/scans",
+                headers=world.admin.headers,
+                json={"code": walker_code, "venue_slug": MUSEUM, "gate": "西门"},
+            )
+        assert other_gate.json()["result"] == "ok", other_gate.text
+        await s.wait_for_function(
+            "(b) => document.querySelector('[data-testid=count-entries]').textContent.trim() !== b", arg=before
+        )
+
         # the same pass again: refused, in red, with the reason in words
         await scan_by_hand(s, offline_code, "already_redeemed")
         text = await verdict.inner_text()

@@ -190,9 +190,8 @@ export function decideOffline(verified, { venueSlug, direction, at, keys, local 
     const fresh = nowOk.filter((e) => !state(e).inside)
     const e = fresh[0] || nowOk[0]
     const s = state(e)
-    // the server admits again after an exit only where the venue allows re-entry, which the gate
-    // does not know offline: one entry per booking
-    if (s.inside || s.entries > 0) return { result: 'already_redeemed', entitlement: e }
+    // after an exit the holder may come back in only where the venue allows re-entry
+    if (s.inside || (s.entries > 0 && !e.allow_reentry)) return { result: 'already_redeemed', entitlement: e }
     return { result: 'ok', entitlement: e }
   }
   if (confirmed.length) return { result: 'invalid_time', entitlement: confirmed[0] }
