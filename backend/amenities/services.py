@@ -1,8 +1,8 @@
 """Toilets, chargers and car parks: the nearest that fit, fast at city and country scale.
 
 Positions are static content, so each process keeps a grid index of them (cells sized to hold about
-two places each, `cell_size`), rebuilt when the shared version key in the `cache` store moves. A query walks square rings of
-cells outward until the searched square provably contains the nearest matches, ranks them by the
+two places each, `cell_size`), rebuilt when the shared version key in the `cache` store moves. A
+query walks square rings of cells outward until the searched square provably contains the nearest matches, ranks them by the
 spherical distance and computes exact WGS-84 geodesics only where the order is still open
 (`backend.lib.geo.rank_nearest`). Cost grows with the answer, not with the data. Live status (EVSE
 status, free spaces) is read from the database for the answer only.
