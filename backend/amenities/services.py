@@ -2,10 +2,10 @@
 
 Positions are static content, so each process keeps a grid index of them (cells sized to hold about
 two places each, `cell_size`), rebuilt when the shared version key in the `cache` store moves. A
-query walks square rings of cells outward until the searched square provably contains the nearest matches, ranks them by the
-spherical distance and computes exact WGS-84 geodesics only where the order is still open
-(`backend.lib.geo.rank_nearest`). Cost grows with the answer, not with the data. Live status (EVSE
-status, free spaces) is read from the database for the answer only.
+query walks square rings of cells outward until the searched square provably contains the nearest
+matches, ranks them by the spherical distance and computes exact WGS-84 geodesics only where the
+order is still open (`backend.lib.geo.rank_nearest`). Cost grows with the answer, not with the data.
+Live status (EVSE status, free spaces) is read from the database for the answer only.
 """
 
 from __future__ import annotations
