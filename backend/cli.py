@@ -46,7 +46,8 @@ async def _load_content(content_dir: Path) -> dict[str, object]:
             raw_tours = tomllib.loads(tours_file.read_text(encoding="utf-8")).get("tour", [])
             report["tours"] = await load_tours(parse_tour_content(raw_tours), content_dir)
         raw_exhibitions = [
-            tomllib.loads(path.read_text(encoding="utf-8")) for path in sorted((content_dir / "exhibitions").glob("*.toml"))
+            tomllib.loads(path.read_text(encoding="utf-8"))
+            for path in sorted((content_dir / "exhibitions").glob("*.toml"))
         ]
         if raw_exhibitions:
             report["exhibitions"] = await load_exhibitions(

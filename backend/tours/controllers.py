@@ -20,7 +20,9 @@ class TourController(Controller):
     opt = PUBLIC
 
     @get("/")
-    async def list_tours(self, request: Request, limit: Limit = 20, offset: Offset = 0, lang: LangParam = None) -> Page[TourOut]:
+    async def list_tours(
+        self, request: Request, limit: Limit = 20, offset: Offset = 0, lang: LangParam = None
+    ) -> Page[TourOut]:
         """Published guided tours, each with its ordered stops, walking line and narration."""
         return await tours.list(request_lang(request, lang), limit=limit, offset=offset)
 

@@ -38,12 +38,16 @@ def plaque_sheet(tour_slug: str, stops: list[tuple[int, str, str, str]], base_ur
         col, row = index % COLS, index // COLS
         x, y = 10 * MM + col * 97 * MM, 18 * MM + row * ROW_H
         url = plaque_url(base_url, poi_id)
+        cx = x + 46.5
         parts += [
-            f'<rect x="{x}" y="{y}" width="93" height="{ROW_H - 4}" rx="3" fill="none" stroke="#999" stroke-width=".3" stroke-dasharray="2 1"/>',
+            f'<rect x="{x}" y="{y}" width="93" height="{ROW_H - 4}" rx="3" fill="none" stroke="#999" '
+            'stroke-width=".3" stroke-dasharray="2 1"/>',
             _qr(url, x + 16.5, y + 3),
-            f'<text x="{x + 46.5}" y="{y + 71}" font-size="6" text-anchor="middle" font-weight="bold">{order}. {escape(name_zh)}</text>',
-            f'<text x="{x + 46.5}" y="{y + 78}" font-size="3.6" text-anchor="middle">{escape(name_en)}</text>',
-            f'<text x="{x + 46.5}" y="{y + 85}" font-size="2.6" text-anchor="middle" fill="#555">扫码阅读建筑故事 · Scan to read its story</text>',
+            f'<text x="{cx}" y="{y + 71}" font-size="6" text-anchor="middle" font-weight="bold">'
+            f"{order}. {escape(name_zh)}</text>",
+            f'<text x="{cx}" y="{y + 78}" font-size="3.6" text-anchor="middle">{escape(name_en)}</text>',
+            f'<text x="{cx}" y="{y + 85}" font-size="2.6" text-anchor="middle" fill="#555">'
+            "扫码阅读建筑故事 · Scan to read its story</text>",
         ]
     parts.append("</svg>")
     return "\n".join(parts)

@@ -82,7 +82,9 @@ class TourService:
         audio_url, audio_lang = _audio(poi, lang)
         return StopOut(
             order=row["position"],
-            poi=PoiRef(id=poi["key"], name=pick(poi["name_zh"], poi["name_en"], lang), location=Point(poi["lat"], poi["lng"])),
+            poi=PoiRef(
+                id=poi["key"], name=pick(poi["name_zh"], poi["name_en"], lang), location=Point(poi["lat"], poi["lng"])
+            ),
             text=pick(row["text_zh"], row["text_en"], lang),
             images=list(poi["images"] or []),
             audio_url=audio_url,
@@ -91,7 +93,9 @@ class TourService:
 
     def _tour_out(self, row: dict, stops: list[dict], lang: Lang) -> TourOut:
         line = [Point(lat, lng) for lat, lng in msgspec.json.decode(row["line"])]
-        audio_langs = sorted({lang_ for s in stops for lang_ in ("zh", "en") if s.get(f"poi.audio_{lang_}")}, reverse=True)
+        audio_langs = sorted(
+            {lang_ for s in stops for lang_ in ("zh", "en") if s.get(f"poi.audio_{lang_}")}, reverse=True
+        )
         return TourOut(
             slug=row["slug"],
             title=pick(row["title_zh"], row["title_en"], lang),
@@ -109,7 +113,9 @@ class TourService:
     async def list(self, lang: Lang, limit: int = 20, offset: int = 0, now: datetime | None = None) -> Page[TourOut]:
         visible = visible_now(Tour, now or datetime.now(UTC))
         total = await Tour.count().where(visible)
-        rows = await Tour.select().where(visible).order_by(Tour.sort_order).order_by(Tour.slug).limit(limit).offset(offset)
+        rows = (
+            await Tour.select().where(visible).order_by(Tour.sort_order).order_by(Tour.slug).limit(limit).offset(offset)
+        )
         stops = await self._stops([r["id"] for r in rows])
         return Page(items=[self._tour_out(r, stops.get(r["id"], []), lang) for r in rows], total=total)
 
@@ -138,7 +144,9 @@ class TourService:
             text=pick(row["text_zh"], row["text_en"], lang),
             images=list(row["images"] or []),
             tours=[
-                TourOnPoi(slug=t["tour.slug"], title=pick(t["tour.title_zh"], t["tour.title_en"], lang), order=t["position"])
+                TourOnPoi(
+                    slug=t["tour.slug"], title=pick(t["tour.title_zh"], t["tour.title_en"], lang), order=t["position"]
+                )
                 for t in on
             ],
             audio_url=audio_url,
@@ -180,7 +188,10 @@ async def tour_admin(tour_id: int) -> TourAdmin:
         venue_slug=row["venue_slug"],
         duration_min=row["duration_min"],
         distance_m=round(row["distance_m"]),
-        stops=[TourAdminStop(order=s["position"], poi_id=s["poi.key"], text={"zh": s["text_zh"], "en": s["text_en"]}) for s in stops],
+        stops=[
+            TourAdminStop(order=s["position"], poi_id=s["poi.key"], text={"zh": s["text_zh"], "en": s["text_en"]})
+            for s in stops
+        ],
         status=row["status"],
         publish_at=_iso(row["publish_at"]),
         published_at=_iso(row["published_at"]),
@@ -273,7 +284,9 @@ async def load_tours(items: list[TourContent], content_dir: Path) -> LoadReport:
                 poi_ids[stop.poi] = current["id"]
                 if current["content_hash"] != digest:
                     values = {getattr(Poi, k): v for k, v in columns.items()}
-                    await Poi.update({**values, Poi.content_hash: digest, Poi.updated_at: now}).where(Poi.id == current["id"])
+                    await Poi.update({**values, Poi.content_hash: digest, Poi.updated_at: now}).where(
+                        Poi.id == current["id"]
+                    )
 
     existing = {r["slug"]: r for r in await Tour.select(Tour.id, Tour.slug, Tour.content_hash)}
     created = updated = unchanged = 0
