@@ -37,6 +37,8 @@ def preflight(request: Request) -> Response[None]:
     }
     if asked:
         headers["Access-Control-Allow-Headers"] = asked
+    if request.headers.get("access-control-request-private-network") == "true":  # Chromium's Private Network Access
+        headers["Access-Control-Allow-Private-Network"] = "true"
     return Response(None, status_code=204, headers=headers)
 
 
