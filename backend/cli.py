@@ -44,7 +44,7 @@ async def _load_content(content_dir: Path) -> dict[str, object]:
         tours_file = content_dir / "tours.toml"
         if tours_file.exists():
             raw_tours = tomllib.loads(tours_file.read_text(encoding="utf-8")).get("tour", [])
-            report["tours"] = await load_tours(parse_tour_content(raw_tours), content_dir)
+            report["tours"] = await load_tours(parse_tour_content(raw_tours, content_dir), content_dir)
         raw_exhibitions = [
             tomllib.loads(path.read_text(encoding="utf-8"))
             for path in sorted((content_dir / "exhibitions").glob("*.toml"))

@@ -212,8 +212,9 @@ def _inside_changzhou(lat: float, lng: float) -> bool:
     return min_lat <= lat <= max_lat and min_lng <= lng <= max_lng
 
 
-def parse_tour_content(raw: list[dict]) -> list[TourContent]:
-    """Validate content/tours.toml; a bad record fails the load, naming it (nothing is written)."""
+def parse_tour_content(raw: list[dict], content_dir: Path | None = None) -> list[TourContent]:
+    """Validate content/tours.toml; a bad record fails the load, naming it (nothing is written). With
+    `content_dir`, every image a tour or stop names must exist under it (`/media/…`)."""
     items: list[TourContent] = []
     seen: set[str] = set()
     pois: dict[str, object] = {}
@@ -226,6 +227,11 @@ def parse_tour_content(raw: list[dict]) -> list[TourContent]:
         if item.slug in seen:
             raise ValueError(f"tour {label}: duplicate slug")
         seen.add(item.slug)
+        images = [*item.images, *(img for stop in item.stop for img in stop.images)]
+        if content_dir is not None:
+            for image in images:
+                if not image.startswith("/media/") or not (content_dir / image.lstrip("/")).is_file():
+                    raise ValueError(f"tour {label}: image {image} is not a file under content/media")
         for stop in item.stop:
             points = [(stop.location.lat, stop.location.lng), *stop.via]
             if not all(_inside_changzhou(lat, lng) for lat, lng in points):

@@ -44,6 +44,7 @@ async def test_at_least_8_tours_of_5_stops_inside_changzhou(client):
         assert [s["order"] for s in tour["stops"]] == list(range(1, len(tour["stops"]) + 1))
         assert tour["duration_min"] > 0 and tour["distance_m"] > 0
         assert tour["languages"] == ["zh", "en"]
+        assert tour["images"] == [f"/media/tours/{tour['slug']}.png"]
         for point in [s["poi"]["location"] for s in tour["stops"]] + tour["line"]:
             assert min_lat <= point["lat"] <= max_lat and min_lng <= point["lng"] <= max_lng, tour["slug"]
         for stop in tour["stops"]:

@@ -76,6 +76,10 @@ async def test_saved_tour_opens_and_plays_a_stop_with_the_network_cut(phone: Pho
         assert await stops.count() == 5
         assert CJK.search(await stops.first.inner_text())
         assert await page.get_by_test_id("route-line").get_attribute("d")  # the route, drawn without tiles
+        await page.wait_for_function(  # the cover picture, from the saved copy
+            "document.querySelector('[data-testid=tour-cover]')?.complete"
+            " && document.querySelector('[data-testid=tour-cover]').naturalWidth === 960"
+        )
         await page.get_by_test_id("play-2").click()
         await page.wait_for_function(
             """() => { const a = document.querySelector('[data-testid=tour-audio]');
