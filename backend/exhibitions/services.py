@@ -258,11 +258,8 @@ def build_manifest(row: dict, items: list[dict], base_url: str) -> dict:
 LOCALISED_FIELDS = ("title", "summary", "attribution")  # <field>_zh / <field>_en; items: label, date, commentary
 
 
-async def exhibition_admin(exhibition_id: int) -> ExhibitionAdmin:
-    row = await Exhibition.select().where(Exhibition.id == exhibition_id).first()
-    if row is None:
-        raise NotFound("exhibition_not_found", f"no exhibition {exhibition_id}")
-    items = (await exhibitions._items([exhibition_id])).get(exhibition_id, [])
+def exhibition_admin_shape(row: dict, items: list[dict]) -> ExhibitionAdmin:
+    """An exhibitions row (any state) and its item rows in the admin shape: localised fields as {zh, en}."""
     return ExhibitionAdmin(
         id=row["id"],
         slug=row["slug"],
@@ -290,6 +287,14 @@ async def exhibition_admin(exhibition_id: int) -> ExhibitionAdmin:
         published_at=_iso(row["published_at"]),
         updated_at=_iso(row["updated_at"]),
     )
+
+
+async def exhibition_admin(exhibition_id: int) -> ExhibitionAdmin:
+    """One exhibition (any state) in the admin shape."""
+    row = await Exhibition.select().where(Exhibition.id == exhibition_id).first()
+    if row is None:
+        raise NotFound("exhibition_not_found", f"no exhibition {exhibition_id}")
+    return exhibition_admin_shape(row, (await exhibitions._items([exhibition_id])).get(exhibition_id, []))
 
 
 def exhibition_public(row: dict, items: list[dict], lang: Lang, base_url: str = "") -> ExhibitionOut:

@@ -174,12 +174,9 @@ tours = TourService()
 LOCALISED_FIELDS = ("title", "summary")  # each stored as <field>_zh / <field>_en; stops' `text` too
 
 
-async def tour_admin(tour_id: int) -> TourAdmin:
-    """A tour (any state) in the admin shape: localised fields as {zh, en}."""
-    row = await Tour.select().where(Tour.id == tour_id).first()
-    if row is None:
-        raise NotFound("tour_not_found", f"no tour {tour_id}")
-    stops = (await TourService()._stops([tour_id])).get(tour_id, [])
+def tour_admin_shape(row: dict, stops: list[dict]) -> TourAdmin:
+    """A tours row (any state) and its stop rows joined to their POI (as `TourService._stops` returns
+    them) in the admin shape: localised fields as {zh, en}."""
     return TourAdmin(
         id=row["id"],
         slug=row["slug"],
@@ -197,6 +194,14 @@ async def tour_admin(tour_id: int) -> TourAdmin:
         published_at=_iso(row["published_at"]),
         updated_at=_iso(row["updated_at"]),
     )
+
+
+async def tour_admin(tour_id: int) -> TourAdmin:
+    """One tour (any state) in the admin shape."""
+    row = await Tour.select().where(Tour.id == tour_id).first()
+    if row is None:
+        raise NotFound("tour_not_found", f"no tour {tour_id}")
+    return tour_admin_shape(row, (await tours._stops([tour_id])).get(tour_id, []))
 
 
 def tour_public(row: dict, stops: list[dict], lang: Lang) -> TourOut:

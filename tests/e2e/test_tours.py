@@ -90,9 +90,13 @@ async def test_saved_tour_opens_and_plays_a_stop_with_the_network_cut(phone: Pho
             " return {src: a.src, error: a.error && a.error.code, duration: a.duration} })()"
         )
         assert audio["src"].startswith("blob:") and audio["error"] is None and audio["duration"] > 10
+        # a plaque's page of a saved tour opens too
+        await phone.open("/pois/qingguo-zhao-yuanren-residence")
+        await page.get_by_role("heading", name="赵元任故居").wait_for()
     finally:
         await phone.context.set_offline(False)
     assert not [e for e in phone.errors if "ERR_INTERNET_DISCONNECTED" not in e and "Failed to fetch" not in e]
+    await phone.open(f"/tours/{TOUR}")
 
     await page.get_by_test_id("remove-offline").click()
     await page.get_by_test_id("save-offline").wait_for()

@@ -12,6 +12,10 @@ export function tourUrl(slug, lang) {
   return `${API_BASE}/tours/${encodeURIComponent(slug)}?lang=${lang}`
 }
 
+export function poiUrl(id, lang) {
+  return `${API_BASE}/pois/${encodeURIComponent(id)}?lang=${lang}`
+}
+
 function readIndex() {
   try {
     return JSON.parse(localStorage.getItem(INDEX_KEY) || '{}') || {}
@@ -63,6 +67,16 @@ export async function saveTour(slug, progress = () => {}) {
     await cache.put(url, res.clone())
     tours.push(await res.json())
   }
+  // the stops' own pages (a plaque's QR code opens them), both languages
+  for (const stop of tours[0].stops) {
+    for (const l of LANGS) {
+      const url = poiUrl(stop.poi.id, l)
+      const res = await fetch(url, { headers: { Accept: 'application/json' } })
+      if (!res.ok) throw new Error(`${url}: ${res.status}`)
+      bytes += (await res.clone().blob()).size
+      await cache.put(url, res)
+    }
+  }
   const media = mediaOf(tours)
   let done = 0
   progress(done, media.length)
@@ -73,7 +87,8 @@ export async function saveTour(slug, progress = () => {}) {
     await cache.put(url, res)
     progress(++done, media.length)
   }
-  const entry = { slug, bytes, files: media.length + LANGS.length, saved_at: new Date().toISOString() }
+  const files = media.length + LANGS.length * (1 + tours[0].stops.length)
+  const entry = { slug, bytes, files, saved_at: new Date().toISOString() }
   const index = readIndex()
   index[slug] = entry
   writeIndex(index)
@@ -85,17 +100,20 @@ export async function removeTour(slug) {
   delete index[slug]
   writeIndex(index)
   const cache = await caches.open(SAVED_CACHE)
+  // what the tours still saved need (a POI or a file may belong to two tours)
   const keep = new Set()
   for (const other of Object.keys(index)) {
     for (const l of LANGS) {
       const res = await cache.match(tourUrl(other, l))
-      if (res) for (const u of mediaOf([await res.json()])) keep.add(new URL(u, location.origin).href)
+      if (!res) continue
+      const tour = await res.json()
+      for (const u of mediaOf([tour])) keep.add(new URL(u, location.origin).pathname)
+      for (const stop of tour.stops) keep.add(`${API_BASE}/pois/${stop.poi.id}`)
     }
   }
   for (const request of await cache.keys()) {
-    const url = new URL(request.url)
-    const isThisTour = url.pathname === `${API_BASE}/tours/${slug}`
-    if (isThisTour || (url.pathname.startsWith('/media/') && !keep.has(url.href))) await cache.delete(request)
+    const path = new URL(request.url).pathname
+    if (path === `${API_BASE}/tours/${slug}` || !keep.has(path)) await cache.delete(request)
   }
 }
 
