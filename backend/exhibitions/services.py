@@ -63,11 +63,11 @@ def _lang_map(zh: str, en: str) -> dict[str, list[str]]:
 
 
 class ExhibitionService:
-    async def _visible(self, now: datetime | None):
+    def _visible(self, now: datetime | None):  # noqa: ANN202 - a Piccolo Where
         return visible_now(Exhibition, now or datetime.now(UTC))
 
     async def _row(self, slug: str, now: datetime | None) -> dict:
-        row = await Exhibition.select().where((Exhibition.slug == slug) & await self._visible(now)).first()
+        row = await Exhibition.select().where((Exhibition.slug == slug) & self._visible(now)).first()
         if row is None:
             raise NotFound("exhibition_not_found", f"no published exhibition {slug!r}")
         return row
@@ -118,7 +118,7 @@ class ExhibitionService:
         )
 
     async def list(self, lang: Lang, base_url: str, limit: int = 20, offset: int = 0) -> Page[ExhibitionOut]:
-        visible = await self._visible(None)
+        visible = self._visible(None)
         total = await Exhibition.count().where(visible)
         rows = (
             await Exhibition.select()
