@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from backend.accounts.controllers import AdminUsersController, AuthController, M
 from backend.accounts.services import accounts
 from backend.amenities.controllers import AmenityController
 from backend.amenities.services import index as amenity_index
+from backend.exhibitions.controllers import ExhibitionController
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
@@ -36,13 +38,14 @@ from backend.reservations.controllers import (
 )
 from backend.reservations.services import reservations
 from backend.settings import Settings, get_settings
+from backend.tours.controllers import PoiController, TourController
 from backend.venues.controllers import VenueController
 from backend.venues.services import catalog
 
 log = logging.getLogger("changxiang")
 
 API_PREFIX = "/api/v1"
-NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/")
+NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/", "/media/")
 CHANNELS = ["scans", "occupancy", "notifications"]
 
 
@@ -87,6 +90,33 @@ def _spa_fallback(index: Path):
         return _http_to_problem(exc).to_response(request)
 
     return handler
+
+
+mimetypes.add_type("audio/ogg", ".opus")  # Ogg Opus tour narration (content/make_audio.py)
+
+
+def _media_cors(response: Response) -> Response:
+    """Tour audio and exhibition images may be loaded by IIIF viewers on other sites."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _media_routes(content_dir: Path) -> list:
+    """content/media (tour audio, exhibition images) as static files at /media."""
+    media = content_dir / "media"
+    if not media.is_dir():
+        return []
+    return [
+        create_static_files_router(
+            path="/media",
+            directories=[media],
+            opt=PUBLIC,
+            include_in_schema=False,
+            name="media",
+            after_request=_media_cors,
+            cache_control=CacheControlHeader(public=True, max_age=86_400),
+        )
+    ]
 
 
 def _pwa_routes(dist: Path) -> list:
@@ -155,6 +185,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckoutController,
             StripeWebhookController,
             AmenityController,
+            TourController,
+            PoiController,
+            ExhibitionController,
         ],
     )
 
@@ -196,7 +229,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     amenity_index.configure(stores.get("cache"))
     index = settings.pwa_dist / "index.html"
     return Litestar(
-        route_handlers=[api, healthz, readyz, MetricsController, *_pwa_routes(settings.pwa_dist)],
+        route_handlers=[
+            api,
+            healthz,
+            readyz,
+            MetricsController,
+            *_media_routes(settings.content_dir),
+            *_pwa_routes(settings.pwa_dist),
+        ],
         plugins=[problem_details_plugin, channels_plugin(settings, CHANNELS)],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],

@@ -1,4 +1,4 @@
-"""`changxiang` commands: run, migrate, load-content, create-user."""
+"""`changxiang` commands: run, migrate, load-content, create-user, plaques."""
 
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ async def _load_content(content_dir: Path) -> dict[str, object]:
             if path.exists():
                 records += parse_amenity_content(kind, tomllib.loads(path.read_text(encoding="utf-8")).get(kind, []))
         report["amenities"] = await load_amenities(records, store)
+        from backend.exhibitions.services import load_exhibitions, parse_exhibition_content
+        from backend.tours.services import load_tours, parse_tour_content
+
+        tours_file = content_dir / "tours.toml"
+        if tours_file.exists():
+            raw_tours = tomllib.loads(tours_file.read_text(encoding="utf-8")).get("tour", [])
+            report["tours"] = await load_tours(parse_tour_content(raw_tours, content_dir), content_dir)
+        raw_exhibitions = [
+            tomllib.loads(path.read_text(encoding="utf-8"))
+            for path in sorted((content_dir / "exhibitions").glob("*.toml"))
+        ]
+        if raw_exhibitions:
+            report["exhibitions"] = await load_exhibitions(
+                parse_exhibition_content(raw_exhibitions, content_dir), content_dir
+            )
     finally:
         await stop_database()
         await close_redis()
@@ -62,6 +77,19 @@ async def _import_amenities(data: dict | list, fmt: str) -> str:
         await stop_database()
         await close_redis()
     return f"amenities: created={report.created} updated={report.updated} unchanged={report.unchanged}"
+
+
+async def _plaques(tour_slug: str, base_url: str) -> str:
+    from backend.lib.db import start_database, stop_database
+    from backend.tours.plaques import plaque_sheet
+    from backend.tours.services import tours
+
+    await start_database()
+    try:
+        stops = await tours.poi_keys(tour_slug)
+    finally:
+        await stop_database()
+    return plaque_sheet(tour_slug, stops, base_url)
 
 
 async def _operator_key(operator: str) -> str:
@@ -119,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--format", choices=["overpass", "geojson", "ocpi"], required=True)
     opkey = sub.add_parser("operator-key", help="make (or replace) an operator's API key for live status feeds")
     opkey.add_argument("operator")
+    plaques = sub.add_parser("plaques", help="print a tour's readable-building plaques as an SVG sheet of QR codes")
+    plaques.add_argument("--tour", required=True, help="tour slug")
+    plaques.add_argument("--out", type=Path, required=True, help="the SVG file to write")
+    plaques.add_argument(
+        "--base-url", default=None, help="the PWA's public origin (default: CHANGXIANG_PUBLIC_URL or http://HOST:PORT)"
+    )
     standin = sub.add_parser("stripe-standin", help="run the local Stripe stand-in (development, no money moves)")
     standin.add_argument("--port", type=int, default=12111)
     standin.add_argument("--webhook-url", default=None, help="default: http://HOST:PORT of this server")
@@ -156,6 +190,18 @@ def main(argv: list[str] | None = None) -> int:
         import json
 
         print(asyncio.run(_import_amenities(json.loads(args.file.read_text(encoding="utf-8")), args.format)))
+    elif args.command == "plaques":
+        import os
+
+        base = args.base_url or os.environ.get("CHANGXIANG_PUBLIC_URL") or f"http://{settings.host}:{settings.port}"
+        from backend.lib.problems import DomainError
+
+        try:
+            sheet = asyncio.run(_plaques(args.tour, base.rstrip("/")))
+        except DomainError as exc:
+            raise SystemExit(f"changxiang plaques: {exc.detail}") from None
+        args.out.write_text(sheet, encoding="utf-8")
+        print(f"plaques for {args.tour} written to {args.out}")
     elif args.command == "operator-key":
         print(asyncio.run(_operator_key(args.operator)))
     elif args.command == "stripe-standin":

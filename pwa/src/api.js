@@ -119,4 +119,9 @@ export const api = {
   notifications: (opts) => apiFetch('/me/notifications', opts),
   // the finder: nearest toilets / chargers / car parks (near=LAT,LNG is required)
   amenities: (query, opts) => apiFetch('/amenities', { query, ...opts }),
+  tours: (query, opts) => apiFetch('/tours', { query, ...opts }),
+  tour: (slug, opts) => apiFetch(`/tours/${encodeURIComponent(slug)}`, opts),
+  poi: (id, opts) => apiFetch(`/pois/${encodeURIComponent(id)}`, opts),
+  exhibitions: (query, opts) => apiFetch('/exhibitions', { query, ...opts }),
+  exhibition: (slug, opts) => apiFetch(`/exhibitions/${encodeURIComponent(slug)}`, opts),
 }

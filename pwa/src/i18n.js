@@ -809,3 +809,7 @@ for (const l of LANGS) Object.assign(messages[l], passStrings[l])
 // the finder (/nearby: toilets, chargers, car parks) strings live in their own file
 import finderStrings from './i18n/finder.js'
 for (const l of LANGS) Object.assign(messages[l], finderStrings[l])
+
+// guided tours, readable buildings and cloud exhibitions (/tours, /pois, /exhibitions)
+import tourStrings from './i18n/tours.js'
+for (const l of LANGS) Object.assign(messages[l], tourStrings[l])

@@ -52,6 +52,36 @@ const routes = [
     meta: { title: 'finder.title', tab: 'home' },
   },
   {
+    path: '/tours',
+    name: 'tours',
+    component: () => import('./views/ToursView.vue'),
+    meta: { title: 'tours.title', tab: 'home' },
+  },
+  {
+    path: '/tours/:slug',
+    name: 'tour',
+    component: () => import('./views/TourView.vue'),
+    meta: { title: 'tour.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/pois/:id',
+    name: 'poi',
+    component: () => import('./views/PoiView.vue'),
+    meta: { title: 'poi.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/exhibitions',
+    name: 'exhibitions',
+    component: () => import('./views/ExhibitionsView.vue'),
+    meta: { title: 'exhibitions.title', tab: 'home' },
+  },
+  {
+    path: '/exhibitions/:slug',
+    name: 'exhibition',
+    component: () => import('./views/ExhibitionView.vue'),
+    meta: { title: 'exhibitions.title', tab: 'home', detail: true },
+  },
+  {
     path: '/me',
     name: 'me',
     component: () => import('./views/MeView.vue'),

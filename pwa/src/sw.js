@@ -8,6 +8,10 @@
  *   never cached: only GET requests match any route here.
  * - GET /api/v1/amenities* (the finder) is NetworkFirst: the last results show offline
  * - a navigation that can be answered neither from the network nor the cache gets offline.html
+ * - guided tours, POIs and exhibitions (GET /api/v1/tours*, /pois*, /exhibitions*) are NetworkFirst,
+ *   falling back to any cache, including the tours a visitor saved for offline ('cx-saved-tours',
+ *   filled by the app: src/tours/offline.js); /media/* (narration audio, exhibition images) is
+ *   answered from a saved copy first, then the network (and kept in 'cx-media')
  */
 import { clientsClaim } from 'workbox-core'
 import {
@@ -89,6 +93,49 @@ registerRoute(
   ({ url, request }) =>
     request.method === 'GET' && url.origin === self.location.origin && /^\/assets\/.+\.wasm$/.test(url.pathname),
   new CacheFirst({ cacheName: 'cx-wasm', plugins: [new CacheableResponsePlugin({ statuses: [200] }), new ExpirationPlugin({ maxEntries: 4 })] }),
+)
+
+// Guided tours, readable buildings and exhibitions: fresh when online; offline, the last answer or
+// the copy the visitor saved for offline (any cache: 'cx-saved-tours' is written by the app).
+const GUIDE_PATHS = ['/api/v1/tours', '/api/v1/pois/', '/api/v1/exhibitions']
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' && url.origin === self.location.origin && GUIDE_PATHS.some((p) => url.pathname.startsWith(p)),
+  async ({ request }) => {
+    try {
+      const res = await fetch(request)
+      if (res.ok) {
+        const cache = await caches.open('cx-api-guides')
+        await cache.put(request, res.clone())
+      }
+      return res
+    } catch (err) {
+      const hit = await caches.match(request, { ignoreVary: true })
+      if (hit) return hit
+      throw err
+    }
+  },
+)
+
+// Tour audio and exhibition images: a saved copy first (it never changes under the same name), else
+// the network. Range requests (audio seeking) go straight to the network when nothing is saved.
+registerRoute(
+  ({ url, request }) => request.method === 'GET' && url.origin === self.location.origin && url.pathname.startsWith('/media/'),
+  async ({ request }) => {
+    const hit = await caches.match(request.url, { ignoreVary: true })
+    if (hit && !request.headers.has('range')) return hit
+    try {
+      const res = await fetch(request)
+      if (res.status === 200 && request.destination === 'image') {
+        const cache = await caches.open('cx-media')
+        await cache.put(request, res.clone())
+      }
+      return res
+    } catch (err) {
+      if (hit) return hit
+      throw err
+    }
+  },
 )
 
 // Venue photos and other same-origin media.
