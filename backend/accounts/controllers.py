@@ -50,15 +50,18 @@ class AuthController(Controller):
             headers={"Cache-Control": "no-store"},
         )
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, request: Request[AuthUser, Token, object]) -> Response[None]:
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        response_cookies=[Cookie(key=AUTH_COOKIE, value="", max_age=0, path="/", httponly=True)],
+    )
+    async def logout(self, request: Request[AuthUser, Token, object]) -> None:
         """Revoke this token (every replica sees the revocation through the shared store)."""
         token = request.auth
         if token.jti:
             remaining = int((token.exp - datetime.now(UTC)).total_seconds())
             if remaining > 0:
                 await request.app.stores.get("auth").set(f"revoked:{token.jti}", b"1", expires_in=remaining)
-        return Response(None, cookies=[Cookie(key=AUTH_COOKIE, value="", max_age=0, path="/", httponly=True)])
 
 
 class MeController(Controller):

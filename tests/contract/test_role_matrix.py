@@ -1,0 +1,170 @@
+"""The role matrix: every endpoint × every role, from one table (`RULES`).
+
+Each rule says who may pass the door: `PUBLIC` (anyone), `USER` (any signed-in account), a set of
+roles (admin always passes), or `PARTNER` (a partner's own credential — signature or API key — that no
+role token replaces). A role that may pass must not get 401/403; one that may not gets 403 (401 when
+anonymous). `venue=True` rules also check that staff of another venue are refused for this one.
+A route of the app without a rule fails `test_every_route_has_a_rule`: a new endpoint needs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from litestar.routes import HTTPRoute
+
+from backend.app import create_app
+from tests.contract.conftest import HERE, ROLES
+
+PUBLIC = "public"
+USER = "user"
+PARTNER = "partner"
+MATRIX_ROLES = ("anonymous", *ROLES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: str | frozenset[str]
+    path: str | None = None  # the concrete path to call (default: the template itself)
+    json: dict | None = None
+    params: dict = field(default_factory=dict)
+    venue: bool = False  # bound to HERE: staff of another venue are refused
+    stream: bool = False  # an event stream: only the status line is read
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+STAFF = roles("staff")
+SCAN = {"code": "not-a-code", "venue_slug": HERE}
+
+RULES: dict[tuple[str, str], Rule] = {
+    # accounts
+    ("POST", "/api/v1/auth/login"): Rule(PUBLIC, json={"email": "x"}),
+    ("POST", "/api/v1/auth/register"): Rule(PUBLIC, json={"email": "x"}),
+    ("POST", "/api/v1/auth/logout"): Rule(USER),
+    ("GET", "/api/v1/me"): Rule(USER),
+    ("POST", "/api/v1/admin/users"): Rule(roles("admin"), json={}),
+    # venues and timed entry
+    ("GET", "/api/v1/venues"): Rule(PUBLIC),
+    ("GET", "/api/v1/venues/{slug:str}"): Rule(PUBLIC, f"/api/v1/venues/{HERE}"),
+    ("GET", "/api/v1/venues/{slug:str}/slots"): Rule(PUBLIC, f"/api/v1/venues/{HERE}/slots"),
+    ("PATCH", "/api/v1/venues/{slug:str}/slots/{slot_id:int}"): Rule(
+        STAFF, f"/api/v1/venues/{HERE}/slots/999999999", json={}, venue=True
+    ),
+    # reservations, notifications, pass
+    ("GET", "/api/v1/reservations"): Rule(USER),
+    ("POST", "/api/v1/reservations"): Rule(USER, json={}),
+    ("GET", "/api/v1/reservations/{reservation_id:str}"): Rule(USER, "/api/v1/reservations/nope"),
+    ("POST", "/api/v1/reservations/{reservation_id:str}/cancel"): Rule(USER, "/api/v1/reservations/nope/cancel"),
+    ("POST", "/api/v1/reservations/{reservation_id:str}/checkout"): Rule(USER, "/api/v1/reservations/nope/checkout"),
+    ("GET", "/api/v1/me/notifications"): Rule(USER),
+    ("GET", "/api/v1/pass"): Rule(USER),
+    ("GET", "/api/v1/pass/code"): Rule(USER),
+    ("GET", "/api/v1/pass/code.svg"): Rule(USER),
+    ("POST", "/api/v1/pass/device"): Rule(USER, json={}),
+    # scanning
+    ("POST", "/api/v1/scans"): Rule(STAFF, json=SCAN, venue=True),
+    ("POST", "/api/v1/scans/batch"): Rule(STAFF, json={"items": [{**SCAN, "nonce": "matrix-1"}]}, venue=True),
+    ("GET", "/api/v1/scans/keys"): Rule(STAFF),
+    ("GET", "/api/v1/scans/counts"): Rule(STAFF, params={"venue": HERE}, venue=True),
+    ("GET", "/api/v1/scans/stream"): Rule(STAFF, params={"venue": HERE}, venue=True, stream=True),
+    # payments and partner feeds
+    ("POST", "/api/v1/payments/stripe/webhook"): Rule(PARTNER, json={}),
+    ("POST", "/api/v1/amenities/status"): Rule(PARTNER, json={"evses": []}),
+    # finder, tours, exhibitions
+    ("GET", "/api/v1/amenities"): Rule(PUBLIC, params={"near": "31.78,119.95"}),
+    ("GET", "/api/v1/tours"): Rule(PUBLIC),
+    ("GET", "/api/v1/tours/{slug:str}"): Rule(PUBLIC, "/api/v1/tours/nope"),
+    ("GET", "/api/v1/pois/{poi_id:str}"): Rule(PUBLIC, "/api/v1/pois/nope"),
+    ("GET", "/api/v1/exhibitions"): Rule(PUBLIC),
+    ("GET", "/api/v1/exhibitions/{slug:str}"): Rule(PUBLIC, "/api/v1/exhibitions/nope"),
+    ("GET", "/api/v1/exhibitions/{slug:str}/manifest.json"): Rule(PUBLIC, "/api/v1/exhibitions/nope/manifest.json"),
+    # operations, documents and the app itself
+    ("GET", "/healthz"): Rule(PUBLIC),
+    ("GET", "/readyz"): Rule(PUBLIC),
+    ("GET", "/metrics"): Rule(PUBLIC),
+    ("GET", "/schema"): Rule(PUBLIC),
+    ("GET", "/schema/scalar"): Rule(PUBLIC),
+    ("GET", "/schema/swagger"): Rule(PUBLIC),
+    ("GET", "/schema/openapi.json"): Rule(PUBLIC),
+    ("GET", "/schema/{path:str}"): Rule(PUBLIC, "/schema/openapi.yaml"),
+    ("GET", "/schema/oauth2-redirect.html"): Rule(PUBLIC),
+    ("GET", "/"): Rule(PUBLIC),
+    ("GET", "/{file_path:path}"): Rule(PUBLIC, "/index.html"),
+    ("HEAD", "/{file_path:path}"): Rule(PUBLIC, "/index.html"),
+    ("GET", "/assets/{file_path:path}"): Rule(PUBLIC, "/assets/nope.js"),
+    ("HEAD", "/assets/{file_path:path}"): Rule(PUBLIC, "/assets/nope.js"),
+    ("GET", "/media/{file_path:path}"): Rule(PUBLIC, "/media/nope.png"),
+    ("HEAD", "/media/{file_path:path}"): Rule(PUBLIC, "/media/nope.png"),
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    out = set()
+    for route in create_app().routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                out |= {(method, route.path) for method in handler.http_methods if method != "OPTIONS"}
+    return out
+
+
+def test_every_route_has_a_rule():
+    missing = sorted(app_routes() - RULES.keys())
+    assert not missing, f"endpoints without a rule in the role matrix: {missing}"
+    stale = sorted(RULES.keys() - app_routes())
+    assert not stale, f"rules for endpoints that no longer exist: {stale}"
+
+
+def expected(rule: Rule, role: str) -> str:
+    """'pass' (neither 401 nor 403), '401' or '403'."""
+    if rule.who == PUBLIC:
+        return "pass"
+    if rule.who == PARTNER:
+        return "partner"
+    if role == "anonymous":
+        return "401"
+    if rule.who == USER or role == "admin":
+        return "pass"
+    role_names = set(ROLES[role][0])
+    if not role_names & rule.who:
+        return "403"
+    if rule.venue and HERE not in ROLES[role][1]:
+        return "403"
+    return "pass"
+
+
+async def call(http: httpx.AsyncClient, method: str, rule: Rule, url: str, headers: dict) -> int:
+    kwargs = {"headers": headers, "params": rule.params}
+    if rule.json is not None:
+        kwargs["json"] = rule.json
+    if rule.stream:
+        async with http.stream(method, url, **kwargs) as response:
+            return response.status_code
+    return (await http.request(method, url, **kwargs)).status_code
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("method,template", sorted(RULES), ids=[f"{m} {p}" for m, p in sorted(RULES)])
+async def test_role_matrix(method, template, live_server_url, roles):
+    rule = RULES[(method, template)]
+    url = rule.path or template
+    wrong = []
+    partner_answers = set()
+    async with httpx.AsyncClient(base_url=live_server_url, timeout=20) as http:
+        for role in MATRIX_ROLES:
+            status = await call(http, method, rule, url, roles.headers(role))
+            want = expected(rule, role)
+            if want == "partner":
+                partner_answers.add(status)
+                if status not in (400, 401):
+                    wrong.append(f"{role}: {status}, but a partner endpoint refuses every caller without its credential")
+            elif want == "pass" and status in (401, 403):
+                wrong.append(f"{role}: {status}, expected to pass the door")
+            elif want in ("401", "403") and status != int(want):
+                wrong.append(f"{role}: {status}, expected {want}")
+    assert len(partner_answers) <= 1, f"a role token changed a partner endpoint's answer: {partner_answers}"
+    assert not wrong, f"{method} {url}: " + "; ".join(wrong)
