@@ -161,7 +161,7 @@ async def test_role_matrix(method, template, live_server_url, roles):
             if want == "partner":
                 partner_answers.add(status)
                 if status not in (400, 401):
-                    wrong.append(f"{role}: {status}, but a partner endpoint refuses every caller without its credential")
+                    wrong.append(f"{role}: {status}, a partner endpoint refuses all without its credential")
             elif want == "pass" and status in (401, 403):
                 wrong.append(f"{role}: {status}, expected to pass the door")
             elif want in ("401", "403") and status != int(want):
