@@ -256,6 +256,11 @@ class ScanService:
         if data.nonce and (stored := await self._stored(nonce)) is not None:
             return stored
         result, r, p = await self._decide(staff, data, at)
+        if result == "ok" and data.direction == "in" and not offline and r is not None:
+            from backend.governance.services import occupancy  # governance reads the scan log
+
+            if await occupancy.entry_refused(data.venue_slug):
+                result = "venue_full"  # at 1.0 of the instantaneous capacity entry stops
         venue_allows_reentry = bool(venue.row["allow_reentry"])
         try:
             async with write_transaction():
@@ -290,6 +295,10 @@ class ScanService:
                 if stored is not None:
                     return stored
             raise
+        if result == "ok":
+            from backend.governance.services import occupancy
+
+            await occupancy.after_movement(data.venue_slug)
         log.info(
             "scan",
             extra={
