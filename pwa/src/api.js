@@ -119,4 +119,6 @@ export const api = {
   notifications: (opts) => apiFetch('/me/notifications', opts),
   // the finder: nearest toilets / chargers / car parks (near=LAT,LNG is required)
   amenities: (query, opts) => apiFetch('/amenities', { query, ...opts }),
+  // supervision (governance, admin): live occupancy and comfort level of every venue
+  govOccupancy: (opts) => apiFetch('/gov/occupancy', opts),
 }

@@ -809,3 +809,6 @@ for (const l of LANGS) Object.assign(messages[l], passStrings[l])
 // the finder (/nearby: toilets, chargers, car parks) strings live in their own file
 import finderStrings from './i18n/finder.js'
 for (const l of LANGS) Object.assign(messages[l], finderStrings[l])
+// the supervision dashboard, crowd badge and warning strings live in their own file
+import govStrings from './i18n/gov.js'
+for (const l of LANGS) Object.assign(messages[l], govStrings[l])
