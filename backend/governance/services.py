@@ -409,15 +409,17 @@ class OccupancyService:
         for i, stop in enumerate(data.itinerary):
             if await catalog.record(stop.venue_slug) is None:
                 raise InvalidInput(
-                    "venue_not_found", f"stop {i + 1}: no venue {stop.venue_slug!r}", field=f"itinerary[{i}]"
+                    "unknown_venue", f"stop {i + 1}: no venue {stop.venue_slug!r}", field=f"itinerary[{i}]"
                 )
             slot = None
             if stop.slot_id is not None:
                 slot = await Slot.select().where(Slot.id == stop.slot_id).first()
                 if slot is None or slot["venue_slug"] != stop.venue_slug:
-                    raise InvalidInput("slot_not_found", f"stop {i + 1}: no such slot there", field=f"itinerary[{i}]")
+                    raise InvalidInput("unknown_slot", f"stop {i + 1}: no such slot there", field=f"itinerary[{i}]")
                 if slot["local_date"] != data.visit_date:
-                    raise InvalidInput("slot_not_on_visit_date", f"stop {i + 1}: the slot is on another day")
+                    raise InvalidInput(
+                        "slot_not_on_visit_date", f"stop {i + 1}: the slot is on another day", field=f"itinerary[{i}]"
+                    )
             stops.append((stop, slot))
         out_stops = []
         async with write_transaction():
