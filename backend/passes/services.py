@@ -457,6 +457,15 @@ class ScanService:
         )
         entries = sum(r["party_size"] for r in rows if r["direction"] == "in")
         exits = sum(r["party_size"] for r in rows if r["direction"] == "out")
+        from backend.governance.tables import WalkIn  # visitors counted at the manual window
+
+        for w in await WalkIn.select(WalkIn.direction, WalkIn.count).where(
+            (WalkIn.venue_slug == venue_slug) & (WalkIn.local_date == day)
+        ):
+            if w["direction"] == "in":
+                entries += w["count"]
+            else:
+                exits += w["count"]
         return VenueCountOut(
             venue_slug=venue_slug, date=day, entries_today=entries, exits_today=exits, occupancy=max(0, entries - exits)
         )
