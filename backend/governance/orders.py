@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from backend.governance.schemas import AlertOut, DirectiveIn, DirectiveOut
-from backend.governance.services import occupancy
+from backend.governance.services import forget_directives, occupancy
 from backend.governance.tables import Alert, Directive, DirectiveSlot
 from backend.lib import live_events
 from backend.lib.db import is_unique_violation
@@ -136,6 +136,7 @@ class DirectiveService:
             {Directive.slots_affected: len(slots), Directive.reservations_cancelled: cancelled}
         ).where(Directive.id == rows[0]["id"])
         occupancy._cached = None
+        forget_directives()
         log.warning(
             "platform directive applied",
             extra={"directive": data.directive_id, "type": data.type, "venues": len(slugs), "slots": len(slots)},

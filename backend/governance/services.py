@@ -103,21 +103,44 @@ async def _sums(slugs: list[str] | None, day: str, since: datetime | None) -> di
     return out
 
 
+_directive_cache: tuple[float, datetime, list[dict]] | None = None
+
+
+def forget_directives() -> None:
+    global _directive_cache
+    _directive_cache = None
+
+
 async def _directives_now(now: datetime) -> dict[str, dict]:
-    """The directive in force per venue now (the latest received wins; a reopen ends the others)."""
-    rows = (
-        await Directive.select(Directive.type, Directive.limit_ratio, Directive.venue_slugs)
-        .where((Directive.valid_from <= now) & (Directive.valid_until > now))
-        .order_by(Directive.id)
-    )
+    """The directive in force per venue now (the latest received wins; a reopen ends the others).
+    The rows are kept `GOV_OCCUPANCY_CACHE_S` per process (directives are rare; the gate asks often)."""
+    global _directive_cache
+    mono = time.monotonic()
+    if _directive_cache is not None and mono - _directive_cache[0] < get_settings().gov_occupancy_cache_s:
+        rows = _directive_cache[2]
+    else:
+        rows = await _directive_rows(now)
+        _directive_cache = (mono, now, rows)
     out: dict[str, dict] = {}
     for r in rows:
+        if not (r["valid_from"] <= now < r["valid_until"]):
+            continue
         for slug in r["venue_slugs"] or []:
             if r["type"] == "reopen":
                 out.pop(slug, None)
             else:
                 out[slug] = r
     return out
+
+
+async def _directive_rows(now: datetime) -> list[dict]:
+    return (
+        await Directive.select(
+            Directive.type, Directive.limit_ratio, Directive.venue_slugs, Directive.valid_from, Directive.valid_until
+        )
+        .where(Directive.valid_until > now)
+        .order_by(Directive.id)
+    )
 
 
 def _effective_capacity(capacity: int, directive: dict | None) -> int:

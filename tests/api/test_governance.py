@@ -248,6 +248,20 @@ async def test_a_half_limit_caps_every_slot_without_cancelling_bookings(client, 
         assert s["remaining"] <= max(0, originals[s["id"]] // 2 - booked), s
     mine = await client.get(f"/api/v1/reservations/{booking['id']}", headers=tourist["headers"])
     assert mine.json()["status"] == "confirmed"
+    # the same directive again (the platform retries) answers as before and changes nothing
+    first = res.json()
+    limited = await _slots(client, venue, day)
+    again = await directive(
+        client,
+        directive_id=first["directive_id"],
+        type="limit",
+        venue_slug=venue,
+        limit_ratio=0.1,
+        valid_from=start,
+        valid_until=end,
+    )
+    assert again.status_code == 200 and again.json() == first
+    assert await _slots(client, venue, day) == limited
 
     # reopen gives the seats back
     res = await directive(client, type="reopen", venue_slug=venue, valid_from=start, valid_until=end)
@@ -378,3 +392,29 @@ async def test_unsigned_alert_is_401(client):
         "/api/v1/gov/alerts", content=cap_alert().encode(), headers={"Content-Type": "application/cap+xml"}
     )
     assert res.status_code == 401
+
+
+async def test_a_limit_in_force_lowers_the_gate_capacity_and_shows_limited(client, make_account):
+    venue = "qingguo-lane"  # open 24/7, instantaneous capacity 8000, no booking
+    staff = await make_account("staff", venues=(venue,))
+    gov = await make_account("governance")
+    now = datetime.now(CITY_TZ)
+    window = {
+        "valid_from": (now - timedelta(minutes=1)).isoformat(),
+        "valid_until": (now + timedelta(hours=1)).isoformat(),
+    }
+    inside = (await occupancy_of(client, gov["headers"], venue))["occupancy"]
+    ratio = (inside + 8) / 8000
+    res = await directive(client, type="limit", venue_slug=venue, limit_ratio=ratio, **window)
+    assert res.status_code == 200, res.text
+    figures = await occupancy_of(client, gov["headers"], venue)
+    assert figures["capacity"] == int(8000 * ratio) and figures["status"] == "limited"
+    assert (await client.get(f"/api/v1/venues/{venue}")).json()["live"]["status"] == "limited"
+    res = await client.post("/api/v1/gov/walk-ins", headers=staff["headers"], json={"venue_slug": venue, "count": 200})
+    assert res.status_code == 409 and res.json()["code"] == "venue_full"
+
+    res = await directive(client, type="reopen", venue_slug=venue, **window)
+    assert res.status_code == 200
+    figures = await occupancy_of(client, gov["headers"], venue)
+    assert figures["capacity"] == 8000 and figures["status"] == "open"
+    assert (await client.get(f"/api/v1/venues/{venue}")).json()["live"]["status"] == "open"
