@@ -180,3 +180,16 @@ async def test_a_warning_reaches_the_visitor_stream_at_once(live_server_url, mak
                         break
     assert events[0]["kind"] == "warning" and events[0]["detail"] == "大风蓝色预警"
     assert "user_id" not in events[0]
+
+
+async def test_gov_sim_sends_signed_orders_from_the_command_line(live_server_url):
+    from tests.conftest import run_cli
+
+    out = run_cli(
+        "gov-sim", "--send-alert", "docs/examples/cap-rainstorm-changzhou.xml", "--to", live_server_url + "/api/v1"
+    )
+    assert out.startswith("200") and "changzhou-museum" in out
+    out = run_cli(
+        "gov-sim", "--send-directive", "docs/examples/gov-directive-limit.json", "--to", live_server_url + "/api/v1"
+    )
+    assert out.startswith("200") and '"directive_id":"cz-yiwangtongguan-2027-0001"' in out
