@@ -24,11 +24,16 @@ from backend.accounts.services import accounts
 from backend.amenities.controllers import AmenityController
 from backend.amenities.services import index as amenity_index
 from backend.exhibitions.controllers import ExhibitionController
+from backend.governance.controllers import GovernanceController, TourGroupController
+from backend.governance.services import occupancy
+from backend.governance.worker import gov_bridge
+from backend.lib import live_events
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
+from backend.opendata.controllers import OpenDataController
 from backend.passes.controllers import PassController, ScanController
 from backend.payments.controllers import CheckoutController, StripeWebhookController
 from backend.reservations.controllers import (
@@ -188,6 +193,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TourController,
             PoiController,
             ExhibitionController,
+            GovernanceController,
+            TourGroupController,
+            OpenDataController,
         ],
     )
 
@@ -226,6 +234,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await close_redis()
 
     catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
+    catalog.configure_live(occupancy.overlay)
+    channels = channels_plugin(settings, CHANNELS)
+    live_events.bind(channels.publish)
     amenity_index.configure(stores.get("cache"))
     index = settings.pwa_dist / "index.html"
     return Litestar(
@@ -237,10 +248,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *_media_routes(settings.content_dir),
             *_pwa_routes(settings.pwa_dist),
         ],
-        plugins=[problem_details_plugin, channels_plugin(settings, CHANNELS)],
+        plugins=[problem_details_plugin, channels],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],
-        lifespan=[sweeper],
+        lifespan=[sweeper, gov_bridge],
         on_shutdown=[on_shutdown],
         middleware=[request_context_middleware, prometheus.middleware],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},

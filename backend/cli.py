@@ -1,4 +1,4 @@
-"""`changxiang` commands: run, migrate, load-content, create-user, plaques."""
+"""`changxiang` commands: run, migrate, load-content, create-user, plaques, stripe-standin, gov-sim."""
 
 from __future__ import annotations
 
@@ -156,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     standin = sub.add_parser("stripe-standin", help="run the local Stripe stand-in (development, no money moves)")
     standin.add_argument("--port", type=int, default=12111)
     standin.add_argument("--webhook-url", default=None, help="default: http://HOST:PORT of this server")
+    gov = sub.add_parser("gov-sim", help="run the supervision platform simulator (receives pushes, sends orders)")
+    gov.add_argument("--port", type=int, default=12112)
+    gov.add_argument("--refuse-first", type=int, default=0, help="answer the first N pushes with 503")
+    gov.add_argument("--send-directive", type=Path, default=None, help="POST this JSON directive, signed, and exit")
+    gov.add_argument("--send-alert", type=Path, default=None, help="POST this CAP 1.2 XML alert, signed, and exit")
+    gov.add_argument("--to", default=None, help="our API base (default: http://HOST:PORT/api/v1)")
     user = sub.add_parser("create-user", help="create an account with roles (admin tool)")
     user.add_argument("email")
     user.add_argument("--password", required=True)
@@ -215,6 +221,27 @@ def main(argv: list[str] | None = None) -> int:
         fake = StripeStandIn(webhook_secret=settings.stripe_webhook_secret, webhook_url=hook)
         print(f"Stripe stand-in on {fake.start(port=args.port)}; webhooks to {hook}")
         print(f"start the server with STRIPE_API_BASE=http://127.0.0.1:{args.port} STRIPE_SECRET_KEY=sk_test_local")
+        while True:
+            time.sleep(3600)
+    elif args.command == "gov-sim":
+        import json
+        import time
+
+        from integrations.gov_platform.simulator import GovPlatformSimulator
+
+        if not settings.gov_platform_secret:
+            raise SystemExit("set GOV_PLATFORM_SECRET (the same value for the server and the simulator)")
+        sim = GovPlatformSimulator(settings.gov_platform_secret, refuse_first=args.refuse_first)
+        api = args.to or f"http://{settings.host}:{settings.port}/api/v1"
+        if args.send_directive or args.send_alert:
+            if args.send_directive:
+                res = sim.send_directive(api, json.loads(args.send_directive.read_text(encoding="utf-8")))
+            else:
+                res = sim.send_alert(api, args.send_alert.read_bytes())
+            print(res.status_code, res.text)
+            return 0 if res.is_success else 1
+        print(f"supervision platform simulator on {sim.start(port=args.port)} (pushes: POST /v1/messages)")
+        print(f"start the server with GOV_PLATFORM_URL=http://127.0.0.1:{args.port} and the same GOV_PLATFORM_SECRET")
         while True:
             time.sleep(3600)
     elif args.command == "create-user":

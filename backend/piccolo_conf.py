@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "backend.amenities.piccolo_app",
         "backend.tours.piccolo_app",
         "backend.exhibitions.piccolo_app",
+        "backend.governance.piccolo_app",
     ]
 )

@@ -38,6 +38,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_base: str | None
     gov_platform_url: str | None
     gov_platform_secret: str | None
+    gov_retry_base_s: float = 5.0
+    gov_retry_max_s: float = 300.0
+    gov_outbox_interval_s: float = 1.0
+    gov_lease_s: float = 30.0
+    gov_occupancy_push_s: float = 60.0
+    gov_daily_report_hour: int = 22
+    gov_occupancy_cache_s: float = 1.0
 
     @property
     def is_postgres(self) -> bool:
@@ -93,6 +100,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         gov_platform_url=env.get("GOV_PLATFORM_URL") or None,
         gov_platform_secret=env.get("GOV_PLATFORM_SECRET") or None,
+        gov_retry_base_s=float(env.get("GOV_RETRY_BASE_S") or 5.0),
+        gov_retry_max_s=float(env.get("GOV_RETRY_MAX_S") or 300.0),
+        gov_outbox_interval_s=float(env.get("GOV_OUTBOX_INTERVAL_S") or 1.0),
+        gov_lease_s=float(env.get("GOV_LEASE_S") or 30.0),
+        gov_occupancy_push_s=float(env.get("GOV_OCCUPANCY_PUSH_S") or 60.0),
+        gov_daily_report_hour=int(env.get("GOV_DAILY_REPORT_HOUR") or 22),
+        gov_occupancy_cache_s=float(env.get("GOV_OCCUPANCY_CACHE_S") or 1.0),
     )
 
 

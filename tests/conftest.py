@@ -36,6 +36,12 @@ os.environ["STRIPE_API_BASE"] = stripe_standin.start()
 os.environ["STRIPE_SECRET_KEY"] = "sk_test_changxiang"
 os.environ["STRIPE_WEBHOOK_SECRET"] = STRIPE_WEBHOOK_SECRET
 
+# The city's supervision platform: inbound calls are verified with this secret. No GOV_PLATFORM_URL here:
+# tests that need pushes start their own simulator and server (tests/api/test_gov_bridge.py).
+GOV_PLATFORM_SECRET = "gov-test-" + uuid.uuid4().hex
+os.environ["GOV_PLATFORM_SECRET"] = GOV_PLATFORM_SECRET
+os.environ.pop("GOV_PLATFORM_URL", None)
+
 from litestar import Litestar  # noqa: E402
 
 from backend.settings import get_settings  # noqa: E402

@@ -112,5 +112,5 @@ class ScanController(Controller):
     async def counts(
         self, request: AuthRequest, venue: Annotated[str, Parameter(query="venue", max_length=80)]
     ) -> VenueCountOut:
-        """Today's entries, exits and people inside at one of my venues (from the scan log)."""
+        """Today's entries, exits and people inside at one of my venues (scan log and walk-ins)."""
         return await scans.counts(request.user, venue)

@@ -6,7 +6,16 @@ from typing import Annotated, Literal
 import msgspec
 
 ScanResult = Literal[
-    "ok", "already_redeemed", "invalid", "stale_code", "revoked", "canceled", "unpaid", "invalid_time", "wrong_venue"
+    "ok",
+    "already_redeemed",
+    "invalid",
+    "stale_code",
+    "revoked",
+    "canceled",
+    "unpaid",
+    "invalid_time",
+    "wrong_venue",
+    "venue_full",
 ]
 Direction = Literal["in", "out"]
 Nonce = Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]

@@ -279,6 +279,11 @@ class ScanService:
         if data.nonce and (stored := await self._stored(nonce)) is not None:
             return stored
         result, r, p = await self._decide(staff, data, at)
+        if result == "ok" and data.direction == "in" and not offline and r is not None:
+            from backend.governance.services import occupancy  # governance reads the scan log
+
+            if await occupancy.entry_refused(data.venue_slug):
+                result = "venue_full"  # at 1.0 of the instantaneous capacity entry stops
         log_values = (
             nonce,
             data.venue_slug,
@@ -315,6 +320,10 @@ class ScanService:
                 if stored is not None:
                     return stored
             raise
+        if result == "ok":
+            from backend.governance.services import occupancy
+
+            await occupancy.after_movement(data.venue_slug)
         log.info(
             "scan",
             extra={
@@ -475,6 +484,15 @@ class ScanService:
         )
         entries = sum(r["party_size"] for r in rows if r["direction"] == "in")
         exits = sum(r["party_size"] for r in rows if r["direction"] == "out")
+        from backend.governance.tables import WalkIn  # visitors counted at the manual window
+
+        for w in await WalkIn.select(WalkIn.direction, WalkIn.count).where(
+            (WalkIn.venue_slug == venue_slug) & (WalkIn.local_date == day)
+        ):
+            if w["direction"] == "in":
+                entries += w["count"]
+            else:
+                exits += w["count"]
         return VenueCountOut(
             venue_slug=venue_slug, date=day, entries_today=entries, exits_today=exits, occupancy=max(0, entries - exits)
         )

@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.channels import ChannelsPlugin
 from litestar.params import Parameter
+from litestar.response import ServerSentEvent
 from litestar.security.jwt import Token
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.lib.auth import PUBLIC, AuthUser, require_roles
 from backend.lib.pagination import Limit, Offset, Page
@@ -88,5 +91,29 @@ class NotificationController(Controller):
 
     @get("/")
     async def list_notifications(self, request: Request[AuthUser, Token, object]) -> list[NotificationOut]:
-        """In-app messages: waitlist promoted, slot closed, hold expired."""
+        """In-app messages: waitlist promoted, slot closed, hold expired, warnings."""
         return await reservations.notifications(request.user)
+
+    @post("/{notification_id:int}/read", status_code=HTTP_204_NO_CONTENT)
+    async def mark_read(self, request: Request[AuthUser, Token, object], notification_id: int) -> None:
+        """Mark one of my messages read."""
+        await reservations.mark_read(request.user, notification_id)
+
+    @get("/stream")
+    async def stream(self, request: Request[AuthUser, Token, object], channels: ChannelsPlugin) -> ServerSentEvent:
+        """My new messages as server-sent events, the moment they are written (any replica)."""
+        me = request.user.id
+
+        async def events():
+            yield {"event": "ready", "data": "{}"}
+            async with channels.start_subscription(["notifications"]) as subscriber:
+                async for raw in subscriber.iter_events():
+                    try:
+                        message = msgspec.json.decode(raw)
+                    except msgspec.DecodeError:
+                        continue
+                    if isinstance(message, dict) and message.get("user_id") == me:
+                        message.pop("user_id", None)
+                        yield {"event": "notification", "data": msgspec.json.encode(message).decode()}
+
+        return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -83,3 +83,4 @@ class NotificationOut(msgspec.Struct, omit_defaults=True):
     reservation_id: str | None = None
     venue_slug: str | None = None
     read: bool = False
+    detail: str | None = None  # e.g. a warning's headline

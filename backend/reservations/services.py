@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 from opening_hours import OpeningHours, State
 
+from backend.lib import live_events
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.db import is_sqlite, is_unique_violation, write_transaction
 from backend.lib.id_documents import is_valid_id_number, normalise_id_number
@@ -293,6 +294,11 @@ class ReservationService:
             raise Conflict("slot_past", "this slot has ended")
         if slot["status"] == "closed":
             raise Conflict("venue_closed", "the venue is closed at this time")
+        if slot["starts_at"].astimezone(CITY_TZ).date() == city_today():
+            from backend.governance.services import occupancy  # at 1.0 same-day sales stop
+
+            if await occupancy.sales_stopped(slot["venue_slug"]):
+                raise Conflict("venue_full", "the venue is full right now: same-day booking resumes when it empties")
         if slot["booked"] + len(data.visitors) > slot["capacity"] and not data.waitlist:
             raise Conflict("slot_full", "no seats left in this slot")  # fast path; the UPDATE below decides
         venue_slug = slot["venue_slug"]
@@ -564,6 +570,11 @@ class ReservationService:
                         venue_slug=current["venue_slug"],
                     )
                 )
+        if notify:
+            live_events.publish(
+                "notifications",
+                {"user_id": current["user_id"], "kind": notify, "venue_slug": current["venue_slug"]},
+            )
         return True
 
     async def cancel(self, user: AuthUser, public_id: str) -> CancelResult:
@@ -646,6 +657,10 @@ class ReservationService:
                     )
             except _Superseded:
                 continue  # someone else moved it (cancelled, or another replica promoted it): look again
+            live_events.publish(
+                "notifications",
+                {"user_id": nxt["user_id"], "kind": "waitlist_promoted", "venue_slug": nxt["venue_slug"]},
+            )
             promoted += 1
             log.info("waitlist promoted", extra={"reservation": str(nxt["public_id"]), "slot_id": slot_id})
 
@@ -673,9 +688,19 @@ class ReservationService:
                 reservation_id=str(r["reservation_public_id"]) if r["reservation_public_id"] else None,
                 venue_slug=r["venue_slug"],
                 read=r["read_at"] is not None,
+                detail=r["detail"],
             )
             for r in rows
         ]
+
+    async def mark_read(self, user: AuthUser, notification_id: int) -> None:
+        found = (
+            await Notification.update({Notification.read_at: utc_now()})
+            .where((Notification.id == notification_id) & (Notification.user_id == user.id))
+            .returning(Notification.id)
+        )
+        if not found:
+            raise NotFound("notification_not_found", "no such message")
 
 
 reservations = ReservationService()

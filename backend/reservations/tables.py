@@ -76,3 +76,4 @@ class Notification(Table, tablename="notifications"):
     venue_slug = Varchar(length=80, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)
+    detail = Text(null=True, default=None)  # a short text the message carries (a warning's headline)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -46,7 +47,30 @@ class Live(msgspec.Struct):
     status: LiveStatus
     occupancy: int
     comfort_level: ComfortLevel
-    alerts: list[str]
+    alerts: list[str]  # headlines of the warnings in force here
+    crowded: bool = False  # at 0.8 of the instantaneous capacity: shown as crowded
+
+
+class VenueAlert(msgspec.Struct, omit_defaults=True):
+    """A warning (CAP 1.2, from the city's platform) in force at the venue."""
+
+    identifier: str
+    event: str
+    severity: str
+    urgency: str
+    headline: str
+    instruction: str = ""
+    expires: datetime | None = None
+
+
+class LiveOverlay(msgspec.Struct):
+    """What the supervision room knows about a venue right now (filled in by backend/governance)."""
+
+    occupancy: int
+    comfort_level: ComfortLevel
+    crowded: bool
+    directive_status: LiveStatus | None
+    alerts: list[VenueAlert]
 
 
 class VenueOut(msgspec.Struct, omit_defaults=True):
@@ -71,6 +95,7 @@ class VenueOut(msgspec.Struct, omit_defaults=True):
     phone: str | None = None
     website: str | None = None
     distance_m: float | None = None
+    alerts: list[VenueAlert] = []
 
 
 # ---- content files (content/venues.toml) ----

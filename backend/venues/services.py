@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from backend.lib.geo import Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
-from backend.venues.schemas import DISTRICT_NAMES, Live, LoadReport, VenueContent, VenueOut
+from backend.venues.schemas import DISTRICT_NAMES, Live, LiveOverlay, LoadReport, VenueContent, VenueOut
 from backend.venues.tables import Venue
 
 log = logging.getLogger("changxiang.venues")
@@ -112,6 +113,20 @@ class VenueCatalog:
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
         self._checked_at = 0.0
+        self._live: Callable[[Lang], Awaitable[dict[str, LiveOverlay]]] | None = None
+
+    def configure_live(self, source: Callable[[Lang], Awaitable[dict[str, LiveOverlay]]] | None) -> None:
+        """Bind where live occupancy, comfort levels, directives and warnings come from (governance)."""
+        self._live = source
+
+    async def _overlays(self, lang: Lang) -> dict[str, LiveOverlay]:
+        if self._live is None:
+            return {}
+        try:
+            return await self._live(lang)
+        except Exception:  # noqa: BLE001 - a venue page still answers when live figures fail
+            log.exception("live venue figures unavailable")
+            return {}
 
     def configure(self, store: Store, ttl_s: float) -> None:
         """Bind the shared store whose version key says when to re-read (done once by create_app)."""
@@ -174,7 +189,11 @@ class VenueCatalog:
         else:
             ranked, total = rank_nearest(near, [(rec.point, rec) for rec in matches], radius_m, offset + limit)
             page = ranked[offset:]
-        return Page(items=[self._out(rec, lang, now_local, dist) for dist, rec in page], total=total)
+        live = await self._overlays(lang)
+        return Page(
+            items=[_with_live(self._out(rec, lang, now_local, dist), live.get(rec.row["slug"])) for dist, rec in page],
+            total=total,
+        )
 
     def _out(self, rec: VenueRecord, lang: Lang, now_local: datetime, distance: float | None) -> VenueOut:
         """The venue in `lang` with this minute's live block (opening hours have minute resolution, so
@@ -193,7 +212,24 @@ class VenueCatalog:
         rec = await self.record(slug)
         if rec is None:
             raise NotFound("venue_not_found", f"no venue {slug!r}")
-        return self._out(rec, lang, city_now(), None)
+        live = await self._overlays(lang)
+        return _with_live(self._out(rec, lang, city_now(), None), live.get(slug))
+
+
+def _with_live(out: VenueOut, overlay: LiveOverlay | None) -> VenueOut:
+    if overlay is None:
+        return out
+    status = out.live.status
+    if overlay.directive_status is not None and status != "closed":
+        status = overlay.directive_status
+    live = Live(
+        status=status,
+        occupancy=overlay.occupancy,
+        comfort_level=overlay.comfort_level,
+        alerts=[a.headline for a in overlay.alerts],
+        crowded=overlay.crowded,
+    )
+    return msgspec.structs.replace(out, live=live, alerts=overlay.alerts)
 
 
 catalog = VenueCatalog()

@@ -124,4 +124,6 @@ export const api = {
   poi: (id, opts) => apiFetch(`/pois/${encodeURIComponent(id)}`, opts),
   exhibitions: (query, opts) => apiFetch('/exhibitions', { query, ...opts }),
   exhibition: (slug, opts) => apiFetch(`/exhibitions/${encodeURIComponent(slug)}`, opts),
+  // supervision (governance, admin): live occupancy and comfort level of every venue
+  govOccupancy: (opts) => apiFetch('/gov/occupancy', opts),
 }

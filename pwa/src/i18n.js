@@ -813,3 +813,6 @@ for (const l of LANGS) Object.assign(messages[l], finderStrings[l])
 // guided tours, readable buildings and cloud exhibitions (/tours, /pois, /exhibitions)
 import tourStrings from './i18n/tours.js'
 for (const l of LANGS) Object.assign(messages[l], tourStrings[l])
+// the supervision dashboard, crowd badge and warning strings live in their own file
+import govStrings from './i18n/gov.js'
+for (const l of LANGS) Object.assign(messages[l], govStrings[l])

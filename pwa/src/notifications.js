@@ -51,7 +51,22 @@ export function markNoticesSeen() {
 }
 
 export function resetNotices() {
+  stopFollowingNotices()
   notices.value = []
   owner = null
   seenUpTo.value = 0
+}
+
+// New messages arrive live (GET /api/v1/me/notifications/stream, server-sent events through the
+// session cookie); EventSource reconnects by itself. Polling on page visits stays as the fallback.
+let stream = null
+export function followNotices(userId) {
+  if (stream || typeof EventSource === 'undefined') return
+  stream = new EventSource('/api/v1/me/notifications/stream', { withCredentials: true })
+  stream.addEventListener('notification', () => loadNotices(userId).catch(() => {}))
+}
+
+export function stopFollowingNotices() {
+  stream?.close()
+  stream = null
 }

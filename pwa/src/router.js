@@ -88,6 +88,12 @@ const routes = [
     meta: { title: 'me.title', tab: 'me' },
   },
   {
+    path: '/gov',
+    name: 'gov',
+    component: () => import('./views/GovDashboardView.vue'),
+    meta: { title: 'gov.title', tab: 'me', detail: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('./views/NotFoundView.vue'),

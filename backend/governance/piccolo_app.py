@@ -1,0 +1,24 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from backend.governance.tables import (
+    Alert,
+    Directive,
+    DirectiveSlot,
+    OutboxMessage,
+    TourGroup,
+    TourGroupStop,
+    VenueLevel,
+    WalkIn,
+)
+
+CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+APP_CONFIG = AppConfig(
+    app_name="governance",
+    migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
+    table_classes=[OutboxMessage, WalkIn, VenueLevel, Directive, DirectiveSlot, Alert, TourGroup, TourGroupStop],
+    migration_dependencies=[],
+    commands=[],
+)
