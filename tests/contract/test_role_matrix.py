@@ -72,6 +72,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/scans/keys"): Rule(STAFF),
     ("GET", "/api/v1/scans/counts"): Rule(STAFF, params={"venue": HERE}, venue=True),
     ("GET", "/api/v1/scans/stream"): Rule(STAFF, params={"venue": HERE}, venue=True, stream=True),
+    # supervision platform, walk-ins, tour groups, open data, messages
+    ("GET", "/api/v1/gov/occupancy"): Rule(roles("governance")),
+    ("GET", "/api/v1/gov/occupancy/stream"): Rule(roles("governance"), stream=True),
+    ("POST", "/api/v1/gov/walk-ins"): Rule(
+        STAFF, json={"venue_slug": HERE, "count": 1, "direction": "out"}, venue=True
+    ),
+    ("POST", "/api/v1/gov/directives"): Rule(PARTNER, json={}),
+    ("POST", "/api/v1/gov/alerts"): Rule(PARTNER, json={}),
+    ("GET", "/api/v1/tour-groups"): Rule(roles("agency")),
+    ("POST", "/api/v1/tour-groups"): Rule(roles("agency"), json={}),
+    ("GET", "/api/v1/opendata"): Rule(PUBLIC),
+    ("GET", "/api/v1/opendata/{file:str}"): Rule(PUBLIC, "/api/v1/opendata/venues.csv"),
+    ("GET", "/api/v1/me/notifications/stream"): Rule(USER, stream=True),
+    ("POST", "/api/v1/me/notifications/{notification_id:int}/read"): Rule(USER, "/api/v1/me/notifications/999999/read"),
     # payments and partner feeds
     ("POST", "/api/v1/payments/stripe/webhook"): Rule(PARTNER, json={}),
     ("POST", "/api/v1/amenities/status"): Rule(PARTNER, json={"evses": []}),
