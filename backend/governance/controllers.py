@@ -33,7 +33,7 @@ class GovernanceController(Controller):
         """People inside every venue now, its ratio to the instantaneous capacity and comfort level."""
         return await occupancy.report()
 
-    @get("/occupancy/stream", guards=[require_roles("governance")])
+    @get("/occupancy/stream", guards=[require_roles("governance")], media_type="text/event-stream")
     async def occupancy_stream(self, channels: ChannelsPlugin) -> ServerSentEvent:
         """Server-sent events: a `snapshot` of every venue, then an `occupancy` event per movement."""
         first = await occupancy.report()

@@ -1,11 +1,11 @@
 """Live occupancy and comfort levels (LB/T 034-2014), walk-ins at the manual window, the feed to the
 supervision platform, and travel agencies' tour groups.
 
-Occupancy is computed from the database, which every replica shares: the scan log's accepted scans
-(party sizes) plus walk-ins, for the city's local day, counted from the venue's last closing time
-when it has closed today (the daily reset at closing). The figures of all venues are one grouped
-query per table, kept for `GOV_OCCUPANCY_CACHE_S` per process for readers (venue pages, the
-dashboard); decisions at the gate and the window read the one venue fresh. See docs/decisions.md.
+Occupancy is read from the gate counts (`passes.tables.GateCount`), which every replica shares:
+people moved by accepted scans (party sizes) and walk-ins, per venue and counting window (from the
+venue's last closing time when it has closed today: the daily reset), kept in the same write as the
+movement. All venues are one indexed query, kept for `GOV_OCCUPANCY_CACHE_S` per process for readers
+(venue pages, the dashboard); decisions at the gate and the window read the one venue fresh.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from opening_hours import State
 from piccolo.query.functions.aggregate import Sum
 
 from backend.governance import outbox
@@ -36,11 +35,12 @@ from backend.lib.db import write_transaction
 from backend.lib.i18n import Lang, pick
 from backend.lib.personal_data import mask_name, vault
 from backend.lib.problems import Conflict, InvalidInput, NotFound
-from backend.passes.tables import ScanRecord
+from backend.passes.services import add_to_gate_count
+from backend.passes.tables import GateCount, ScanRecord
 from backend.reservations.tables import Reservation, Slot
 from backend.settings import get_settings
 from backend.venues.schemas import LiveOverlay, VenueAlert
-from backend.venues.services import CITY_TZ, VenueRecord, catalog
+from backend.venues.services import CITY_TZ, catalog, window_start
 
 log = logging.getLogger("changxiang.governance")
 
@@ -67,39 +67,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def window_start(record: VenueRecord, now_local: datetime) -> datetime:
-    """Where today's count starts: local midnight, or the venue's last closing time today (the reset)."""
-    midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
-    naive_now = now_local.replace(tzinfo=None)
-    start = midnight
-    for _a, b, state, _ in record.hours.intervals(midnight.replace(tzinfo=None), naive_now):
-        if state == State.OPEN and b < naive_now:
-            start = b.replace(tzinfo=CITY_TZ)
-    return start.astimezone(UTC)
-
-
-async def _sums(slugs: list[str] | None, day: str, since: datetime | None) -> dict[tuple[str, str], int]:
-    """(venue, direction) → people, from the scan log's accepted scans and the walk-ins."""
-    out: dict[tuple[str, str], int] = {}
-    scans = ScanRecord.select(ScanRecord.venue_slug, ScanRecord.direction, Sum(ScanRecord.party_size, alias="n")).where(
-        (ScanRecord.local_date == day) & (ScanRecord.result == "ok")
-    )
-    walk = WalkIn.select(WalkIn.venue_slug, WalkIn.direction, Sum(WalkIn.count, alias="n")).where(
-        WalkIn.local_date == day
+async def _gate_counts(slugs: list[str] | None, day: str) -> dict[str, list[dict]]:
+    """venue → today's counting windows (entries and exits by the gates and the manual window)."""
+    query = GateCount.select(GateCount.venue_slug, GateCount.window_start, GateCount.entries, GateCount.exits).where(
+        GateCount.local_date == day
     )
     if slugs is not None:
-        scans = scans.where(ScanRecord.venue_slug.is_in(slugs))
-        walk = walk.where(WalkIn.venue_slug.is_in(slugs))
-    if since is not None:
-        scans = scans.where(ScanRecord.scanned_at >= since)
-        walk = walk.where(WalkIn.at >= since)
-    for query in (
-        scans.group_by(ScanRecord.venue_slug, ScanRecord.direction),
-        walk.group_by(WalkIn.venue_slug, WalkIn.direction),
-    ):
-        for r in await query:
-            key = (r["venue_slug"], r["direction"])
-            out[key] = out.get(key, 0) + int(r["n"] or 0)
+        query = query.where(GateCount.venue_slug.is_in(slugs))
+    out: dict[str, list[dict]] = {}
+    for row in await query:
+        out.setdefault(row["venue_slug"], []).append(row)
     return out
 
 
@@ -166,25 +143,16 @@ class OccupancyService:
         now_local = now.astimezone(CITY_TZ)
         day = now_local.date().isoformat()
         wanted = None if slugs is None else [r.row["slug"] for r in records]
-        today = await _sums(wanted, day, None)
-        starts = {r.row["slug"]: window_start(r, now_local) for r in records}
-        midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-        since_reset: dict[tuple[str, str], int] = {}
-        by_start: dict[datetime, list[str]] = {}
-        for slug, start in starts.items():
-            if start > midnight:
-                by_start.setdefault(start, []).append(slug)
-        for start, group in by_start.items():
-            since_reset.update(await _sums(group, day, start))
+        counts = await _gate_counts(wanted, day)
         directives = await _directives_now(now)
         out = []
         for rec in records:
             slug = rec.row["slug"]
-            entries, exits = today.get((slug, "in"), 0), today.get((slug, "out"), 0)
-            if slug in by_start.get(starts[slug], []) and starts[slug] > midnight:
-                inside = since_reset.get((slug, "in"), 0) - since_reset.get((slug, "out"), 0)
-            else:
-                inside = entries - exits
+            windows = counts.get(slug, [])
+            entries, exits = sum(w["entries"] for w in windows), sum(w["exits"] for w in windows)
+            start = window_start(rec, now_local)
+            current = [w for w in windows if w["window_start"] == start]
+            inside = (current[0]["entries"] - current[0]["exits"]) if current else 0
             inside = max(0, inside)
             directive = directives.get(slug)
             capacity = _effective_capacity(rec.row["capacity"], directive)
@@ -331,7 +299,8 @@ class OccupancyService:
 
     async def walk_in(self, staff: AuthUser, data: WalkInIn) -> VenueOccupancy:
         require_venue_staff(staff, data.venue_slug)
-        if await catalog.record(data.venue_slug) is None:
+        record = await catalog.record(data.venue_slug)
+        if record is None:
             raise NotFound("venue_not_found", f"no venue {data.venue_slug!r}")
         now = utc_now()
         async with write_transaction():
@@ -347,6 +316,7 @@ class OccupancyService:
                     at=now,
                 )
             )
+            await add_to_gate_count(record, now, data.direction, data.count)
         log.info("walk-in", extra={"venue": data.venue_slug, "count": data.count, "direction": data.direction})
         return await self.after_movement(data.venue_slug)  # type: ignore[return-value]
 

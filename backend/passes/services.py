@@ -37,9 +37,9 @@ from backend.passes.schemas import (
     ScanOut,
     VenueCountOut,
 )
-from backend.passes.tables import DeviceCertificate, Pass, ScanRecord
+from backend.passes.tables import DeviceCertificate, GateCount, Pass, ScanRecord
 from backend.reservations.tables import Reservation
-from backend.venues.services import CITY_TZ, catalog
+from backend.venues.services import CITY_TZ, VenueRecord, catalog, window_start
 
 log = logging.getLogger("changxiang.passes")
 
@@ -185,10 +185,20 @@ _LOG_COLUMNS = (
     "device_id, gate, scanned_at, received_at, offline, conflict, result"
 )
 _LOG_VALUES = "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, FALSE"
+# People moved through the gates, counted per venue and window in the same write (see GateCount).
+_COUNT = (
+    "INSERT INTO gate_counts (count_key, venue_slug, local_date, window_start, entries, exits) "
+    "SELECT {}, {}, {}, {}, {}, {} WHERE {when} ON CONFLICT (count_key) DO UPDATE SET "
+    "entries = gate_counts.entries + excluded.entries, exits = gate_counts.exits + excluded.exits"
+)
+_COUNT_IF_LOGGED_OK = _COUNT.replace("{when}", "(SELECT result FROM scan_log WHERE nonce = {}) = 'ok'")
 # The redemption and its log line are one atomic write. PostgreSQL: one statement (a data-modifying
-# CTE); SQLite: two statements in one BEGIN IMMEDIATE hop, the log reading the UPDATE's changes().
-_PG_REDEEM_AND_LOG = (
-    "WITH redeemed AS ({redeem} RETURNING id) INSERT INTO scan_log ("
+# CTE); SQLite: statements in one BEGIN IMMEDIATE hop, the log reading the UPDATE's changes(). The
+# gate count moves in the same write when the scan admitted or let out (GateCount).
+_PG_REDEEM_COUNT_AND_LOG = (
+    "WITH redeemed AS ({redeem} RETURNING id), counted AS ("
+    + _COUNT.replace("{when}", "EXISTS (SELECT 1 FROM redeemed)")
+    + " RETURNING 1) INSERT INTO scan_log ("
     + _LOG_COLUMNS
     + ") SELECT "
     + _LOG_VALUES
@@ -202,6 +212,21 @@ _SQLITE_LOG_REDEEMED = (
     + ", CASE WHEN changes() > 0 THEN 'ok' ELSE 'already_redeemed' END) RETURNING result"
 )
 _LOG = "INSERT INTO scan_log (" + _LOG_COLUMNS + ") VALUES (" + _LOG_VALUES + ", {}) RETURNING result"
+
+
+def gate_count_values(record: VenueRecord, at: datetime, direction: str, people: int) -> tuple:
+    """count_key, venue, local date, window start, entries, exits for people moving at `at`."""
+    local = at.astimezone(CITY_TZ)
+    start = window_start(record, local)
+    slug = record.row["slug"]
+    entries, exits = (people, 0) if direction == "in" else (0, people)
+    return f"{slug}|{start.isoformat()}", slug, local.date().isoformat(), start, entries, exits
+
+
+async def add_to_gate_count(record: VenueRecord, at: datetime, direction: str, people: int) -> None:
+    """Count people who moved without a scan (the manual window), inside the caller's transaction."""
+    await GateCount.raw(_COUNT.replace("{when}", "TRUE"), *gate_count_values(record, at, direction, people))
+
 
 # The pass, its holder, a revoked device certificate and the holder's reservations of the day, in one query.
 _GATE_VIEW = (
@@ -305,11 +330,19 @@ class ScanService:
                     redeem = QueryString(_REDEEM_IN, now, r["id"], bool(venue.row["allow_reentry"]))
                 else:
                     redeem = QueryString(_REDEEM_OUT, r["id"])
+                counted = gate_count_values(venue, at, data.direction, r["party_size"])
                 if is_sqlite():
-                    _, logged = await run_atomically(redeem, QueryString(_SQLITE_LOG_REDEEMED, *log_values))
+                    _, logged, _ = await run_atomically(
+                        redeem,
+                        QueryString(_SQLITE_LOG_REDEEMED, *log_values),
+                        QueryString(_COUNT_IF_LOGGED_OK, *counted, nonce),
+                    )
                 else:
                     logged = await ScanRecord.raw(
-                        _PG_REDEEM_AND_LOG.replace("{redeem}", redeem.template), *redeem.args, *log_values
+                        _PG_REDEEM_COUNT_AND_LOG.replace("{redeem}", redeem.template),
+                        *redeem.args,
+                        *counted,
+                        *log_values,
                     )
                 result = logged[0]["result"]
             else:

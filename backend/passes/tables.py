@@ -52,3 +52,16 @@ class ScanRecord(Table, tablename="scan_log"):
     received_at = Timestamptz(default=TimestamptzNow())
     offline = Boolean(default=False)
     conflict = Boolean(default=False)
+
+
+class GateCount(Table, tablename="gate_counts"):
+    """People through a venue's gates (and its manual window) per counting window: kept in the same
+    atomic write as the scan that moves them, so occupancy is one row, not a sum over the scan log.
+    A window runs from local midnight, or from the venue's last closing time that day (the reset)."""
+
+    count_key = Varchar(length=140, unique=True)  # venue_slug|window_start (ISO, UTC)
+    venue_slug = Varchar(length=80, index=True)
+    local_date = Varchar(length=10, index=True)  # YYYY-MM-DD in Asia/Shanghai
+    window_start = Timestamptz()
+    entries = Integer(default=0)
+    exits = Integer(default=0)

@@ -99,7 +99,7 @@ class NotificationController(Controller):
         """Mark one of my messages read."""
         await reservations.mark_read(request.user, notification_id)
 
-    @get("/stream")
+    @get("/stream", media_type="text/event-stream")
     async def stream(self, request: Request[AuthUser, Token, object], channels: ChannelsPlugin) -> ServerSentEvent:
         """My new messages as server-sent events, the moment they are written (any replica)."""
         me = request.user.id

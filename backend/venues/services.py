@@ -8,12 +8,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar.stores.base import Store
-from opening_hours import OpeningHours, ParserError
+from opening_hours import OpeningHours, ParserError, State
 
 from backend.lib.geo import Point, rank_nearest
 from backend.lib.i18n import Lang, pick
@@ -97,6 +97,17 @@ def venue_out(record: VenueRecord, lang: Lang) -> VenueOut:
         phone=r["phone"],
         website=r["website"],
     )
+
+
+def window_start(record: VenueRecord, now_local: datetime) -> datetime:
+    """Where today's count starts: local midnight, or the venue's last closing time today (the reset)."""
+    midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
+    naive_now = now_local.replace(tzinfo=None)
+    start = midnight
+    for _a, b, state, _ in record.hours.intervals(midnight.replace(tzinfo=None), naive_now):
+        if state == State.OPEN and b < naive_now:
+            start = b.replace(tzinfo=CITY_TZ)
+    return start.astimezone(UTC)
 
 
 class VenueCatalog:
