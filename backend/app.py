@@ -22,6 +22,7 @@ from backend.accounts.controllers import AdminUsersController, AuthController, M
 from backend.accounts.services import accounts
 from backend.amenities.controllers import AmenityController
 from backend.amenities.services import index as amenity_index
+from backend.audit.middleware import audit_middleware
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
@@ -202,7 +203,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[on_startup],
         lifespan=[sweeper],
         on_shutdown=[on_shutdown],
-        middleware=[request_context_middleware, prometheus.middleware],
+        middleware=[request_context_middleware, prometheus.middleware, audit_middleware],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
         stores=stores,
         state=State({"settings": settings, "jwt_auth": jwt_auth}),

@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "backend.passes.piccolo_app",
         "backend.payments.piccolo_app",
         "backend.amenities.piccolo_app",
+        "backend.audit.piccolo_app",
     ]
 )
