@@ -26,7 +26,9 @@ from backend.audit.middleware import audit_middleware
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
+from backend.lib.rate_limits import abuse_limit_middleware
 from backend.lib.request_log import configure_logging, request_context_middleware
+from backend.lib.security_headers import security_headers_hook
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
 from backend.passes.controllers import PassController, ScanController
 from backend.payments.controllers import CheckoutController, StripeWebhookController
@@ -203,11 +205,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[on_startup],
         lifespan=[sweeper],
         on_shutdown=[on_shutdown],
-        middleware=[request_context_middleware, prometheus.middleware, audit_middleware],
+        middleware=[request_context_middleware, prometheus.middleware, abuse_limit_middleware, audit_middleware],
+        before_send=[security_headers_hook(settings)],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
         stores=stores,
         state=State({"settings": settings, "jwt_auth": jwt_auth}),
-        request_max_body_size=1024 * 1024,
+        request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Changxiang 常享 API",
             version="1.0.0",

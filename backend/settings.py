@@ -38,6 +38,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_base: str | None
     gov_platform_url: str | None
     gov_platform_secret: str | None
+    # abuse limits (docs/security.md): requests a minute per address and per account, login lock-out
+    booking_limit_per_account: int = 20
+    booking_limit_per_address: int = 120
+    scan_limit_per_account: int = 1200
+    scan_limit_per_address: int = 6000
+    login_lockout_failures: int = 10
+    login_lockout_s: int = 900
+    max_body_bytes: int = 1024 * 1024
+    hsts: bool = False  # also sent whenever the request came over TLS (X-Forwarded-Proto: https)
 
     @property
     def is_postgres(self) -> bool:
@@ -93,6 +102,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         gov_platform_url=env.get("GOV_PLATFORM_URL") or None,
         gov_platform_secret=env.get("GOV_PLATFORM_SECRET") or None,
+        booking_limit_per_account=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ACCOUNT") or 20),
+        booking_limit_per_address=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ADDRESS") or 120),
+        scan_limit_per_account=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ACCOUNT") or 1200),
+        scan_limit_per_address=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ADDRESS") or 6000),
+        login_lockout_failures=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_FAILURES") or 10),
+        login_lockout_s=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_S") or 900),
+        max_body_bytes=int(env.get("CHANGXIANG_MAX_BODY_BYTES") or 1024 * 1024),
+        hsts=_bool(env.get("CHANGXIANG_HSTS"), False),
     )
 
 

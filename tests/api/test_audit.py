@@ -126,3 +126,10 @@ async def test_prune_keeps_180_days_and_the_chain_still_verifies(client, make_ac
     await client.post("/api/v1/admin/users", json={}, headers=admin["headers"])
     verified = cli("audit", "verify")
     assert verified.returncode == 0 and "2 entries checked, 0 problems" in verified.stdout, verified.stdout
+
+
+async def test_a_privileged_sign_in_is_recorded(client, make_account):
+    staff = await make_account("staff", venues=(VENUE,))
+    res = await client.post("/api/v1/auth/login", json={"email": staff["email"], "password": staff["password"]})
+    assert res.status_code == 200
+    assert [r["action"] for r in await entries_of(staff["id"])] == ["auth.login"]
