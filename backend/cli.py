@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     audit_sub.add_parser("verify", help="check every entry's hash and link; exit 1 naming any edited or deleted one")
     prune = audit_sub.add_parser("prune", help="delete entries older than --before (at least 180 days ago)")
     prune.add_argument("--before", required=True, help="ISO date or time, e.g. 2026-01-01")
+    bak = sub.add_parser("backup", help="write a consistent copy of the database (safe while the server runs)")
+    bak.add_argument("--out", type=Path, required=True)
+    rst = sub.add_parser("restore", help="replace the database's content with a backup (stop the servers first)")
+    rst.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     settings = get_settings()
 
@@ -220,6 +224,17 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(3600)
     elif args.command == "create-user":
         asyncio.run(_create_user(args.email, args.password, args.name, args.roles, args.venues))
+    elif args.command in ("backup", "restore"):
+        from backend.lib.backups import BackupError, backup, restore
+
+        try:
+            if args.command == "backup":
+                print(f"backup written to {args.out}: {backup(settings.database_url, args.out)}")
+            else:
+                print(restore(settings.database_url, args.file))
+        except BackupError as exc:
+            print(f"{args.command} failed: {exc}", file=sys.stderr)
+            return 1
     elif args.command == "audit":
         return asyncio.run(_audit(args.audit_command, getattr(args, "before", None)))
     return 0
