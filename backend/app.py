@@ -47,9 +47,11 @@ log = logging.getLogger("changxiang")
 API_PREFIX = "/api/v1"
 NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/")
 CHANNELS = ["scans", "occupancy", "notifications"]
+# routes Prometheus does not time: the liveness probe is polled constantly and says nothing about users
+UNMETERED = {"skip_metrics": True}
 
 
-@get("/healthz", opt=PUBLIC, tags=["ops"], include_in_schema=True, sync_to_thread=False)
+@get("/healthz", opt={**PUBLIC, **UNMETERED}, tags=["ops"], include_in_schema=True, sync_to_thread=False)
 def healthz() -> dict[str, str]:
     """200 while the process lives."""
     return {"status": "ok"}
@@ -141,7 +143,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         retrieve_user=_retrieve_user,
         revoked_store=lambda: stores.get("auth"),
     )
-    prometheus = PrometheusConfig(app_name="changxiang", group_path=True, prefix="changxiang")
+    prometheus = PrometheusConfig(
+        app_name="changxiang", group_path=True, prefix="changxiang", exclude_opt_key="skip_metrics"
+    )
 
     api = Router(
         path=API_PREFIX,

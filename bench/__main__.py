@@ -7,13 +7,14 @@ import platform
 import sys
 import time
 
-from bench import booking_contention, finder, http_venues, scan_throughput
+from bench import booking_contention, finder, healthz_overhead, http_venues, scan_throughput
 
 BENCHMARKS = {
     "venues": http_venues,
     "booking": booking_contention,
     "scans": scan_throughput,
     "finder": finder,
+    "healthz": healthz_overhead,
 }
 
 
