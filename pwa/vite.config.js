@@ -7,6 +7,20 @@ import { VitePWA } from 'vite-plugin-pwa'
 // The API server the dev server proxies to (`make run` starts it on 127.0.0.1:8000).
 const apiTarget = process.env.CX_API_URL || 'http://127.0.0.1:8000'
 
+// Vant's icon font lists a copy on a CDN after its inlined woff2: the strict Content-Security-Policy
+// (font-src 'self' data:) refuses it, and the app makes no third-party requests, so those sources go.
+const dropRemoteFontSources = {
+  postcssPlugin: 'drop-remote-font-sources',
+  AtRule: {
+    'font-face': (rule) => {
+      rule.walkDecls('src', (decl) => {
+        const sources = decl.value.split(/,(?![^(]*\))/)
+        decl.value = sources.filter((src) => !/url\(\s*['"]?(https?:)?\/\//.test(src)).join(',')
+      })
+    },
+  },
+}
+
 export const THEME_COLOR = '#0e4a4a'
 export const BACKGROUND_COLOR = '#f7f3ea'
 
@@ -53,6 +67,7 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
+  css: { postcss: { plugins: [dropRemoteFontSources] } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
