@@ -70,8 +70,9 @@ async def _tourist_with_a_booking(base: str) -> str:
 
 @pytest.mark.parametrize("screen", present_screens(), ids=lambda s: s["name"])
 async def test_screen_has_no_serious_accessibility_violation_under_the_csp(
-    phone: Phone, live_server_url: str, screen: dict
+    strict_phone: Phone, live_server_url: str, screen: dict
 ) -> None:
+    phone = strict_phone
     if screen["signed_in"]:
         cookie = await _tourist_with_a_booking(live_server_url)
         await phone.context.add_cookies([{"name": "cx_token", "value": cookie, "url": live_server_url}])
