@@ -7,6 +7,7 @@ advisory lock `AUDIT_LOCK_KEY`, then reads the head and inserts the next row.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -107,18 +108,50 @@ async def _head() -> tuple[int, str]:
 
 
 class AuditLog:
+    """Appends go through a group commit: while one transaction appends, the entries that arrive meanwhile
+    queue up and the next transaction appends them all (one lock, one head read, one INSERT). Each
+    caller still returns only once its own entry is committed."""
+
+    def __init__(self) -> None:
+        self._queues: dict[asyncio.AbstractEventLoop, tuple[list, asyncio.Lock]] = {}
+
     async def _append_locked(self, event: AuditEvent) -> int:
+        return (await self._append_many_locked([event]))[0]
+
+    async def _append_many_locked(self, events: list[AuditEvent]) -> list[int]:
         seq, prev = await _head()
-        row = {**msgspec.structs.asdict(event), "seq": seq + 1, "at": datetime.now(UTC), "prev_hash": prev}
-        row["hash"] = row_hash(row)
-        await AuditEntry.insert(AuditEntry(**row))
-        return seq + 1
+        now = datetime.now(UTC)
+        rows = []
+        for event in events:
+            seq += 1
+            row = {**msgspec.structs.asdict(event), "seq": seq, "at": now, "prev_hash": prev}
+            row["hash"] = prev = row_hash(row)
+            rows.append(AuditEntry(**row))
+        await AuditEntry.insert(*rows)
+        return [r.seq for r in rows]
 
     async def record(self, event: AuditEvent) -> int:
-        """Append `event` as the chain's next entry; returns its seq."""
-        async with write_transaction():
-            await _lock_chain()
-            return await self._append_locked(event)
+        """Append `event` as the chain's next entry (committed when this returns); returns its seq."""
+        loop = asyncio.get_running_loop()
+        pending, lock = self._queues.setdefault(loop, ([], asyncio.Lock()))
+        mine: asyncio.Future[int] = loop.create_future()
+        pending.append((event, mine))
+        async with lock:
+            if not mine.done():  # nobody took it yet: this caller commits everything queued
+                batch = pending[:]
+                del pending[:]
+                try:
+                    async with write_transaction():
+                        await _lock_chain()
+                        seqs = await self._append_many_locked([e for e, _ in batch])
+                except BaseException as exc:
+                    for _, waiter in batch:
+                        if waiter is not mine and not waiter.done():
+                            waiter.set_exception(RuntimeError(f"audit append failed: {exc!r}"))
+                    raise
+                for (_, waiter), seq in zip(batch, seqs, strict=True):
+                    waiter.set_result(seq)
+        return await mine
 
     async def verify(self, batch: int = 1000) -> VerifyReport:
         """Walk the chain from its anchor (or the genesis): every row must follow the one before it

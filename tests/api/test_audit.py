@@ -133,3 +133,28 @@ async def test_a_privileged_sign_in_is_recorded(client, make_account):
     res = await client.post("/api/v1/auth/login", json={"email": staff["email"], "password": staff["password"]})
     assert res.status_code == 200
     assert [r["action"] for r in await entries_of(staff["id"])] == ["auth.login"]
+
+
+async def test_two_server_processes_appending_at_once_keep_one_chain(client, make_account, live_server_url):
+    """The real server (another process) and this one record staff writes at the same moment: the chain
+    lock (SQLite's write lock, PostgreSQL's advisory lock) gives every entry its own place."""
+    staff = await make_account("staff", venues=(VENUE,))
+    slots = [await fresh_slot(client, VENUE) for _ in range(4)]
+    import httpx
+
+    async with httpx.AsyncClient(base_url=live_server_url, timeout=30) as other:
+        calls = [
+            http.patch(
+                f"/api/v1/venues/{VENUE}/slots/{slot['id']}", json={"capacity": 30 + n}, headers=staff["headers"]
+            )
+            for n in range(5)
+            for http in (client, other)
+            for slot in slots
+        ]
+        answers = await asyncio.gather(*calls)
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200]
+    rows = await entries_of(staff["id"])
+    assert len(rows) == len(calls)
+    assert len({r["seq"] for r in rows}) == len(calls)
+    report = await audit_log.verify()
+    assert report.ok, report.problems
