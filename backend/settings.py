@@ -40,7 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gov_platform_secret: str | None
     # abuse limits (docs/security.md): requests a minute per address and per account, login lock-out
     booking_limit_per_account: int = 20
-    booking_limit_per_address: int = 120
+    booking_limit_per_address: int = 300
     scan_limit_per_account: int = 1200
     scan_limit_per_address: int = 6000
     login_lockout_failures: int = 10
@@ -103,7 +103,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         gov_platform_url=env.get("GOV_PLATFORM_URL") or None,
         gov_platform_secret=env.get("GOV_PLATFORM_SECRET") or None,
         booking_limit_per_account=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ACCOUNT") or 20),
-        booking_limit_per_address=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ADDRESS") or 120),
+        booking_limit_per_address=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ADDRESS") or 300),
         scan_limit_per_account=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ACCOUNT") or 1200),
         scan_limit_per_address=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ADDRESS") or 6000),
         login_lockout_failures=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_FAILURES") or 10),
