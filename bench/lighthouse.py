@@ -90,7 +90,8 @@ def run() -> list[tuple]:
         for category, target in BUDGET.items():
             score = result["scores"].get(category) or 0.0
             runs = ", ".join(f"{x:.2f}" for x in result.get("performance_runs", []))
-            notes = f"median of [{runs}]; {timing}" if category == "performance" else ""
+            cpu = f"CPU benchmark index {result.get('benchmarkIndex') or 0:.0f}"
+            notes = f"median of [{runs}]; {timing}; {cpu}" if category == "performance" else ""
             if result.get("runtimeError"):
                 notes = f"runtime error: {result['runtimeError']}"
             rows.append((f"Lighthouse {result['path']} {category} (×100)", score * 100, score, notes, target))

@@ -48,6 +48,8 @@ async function audit(screen) {
         .filter((a) => a.score !== null && a.score < 0.9 && !['informative', 'manual'].includes(a.scoreDisplayMode))
         .map((a) => `${a.id}=${a.score}`),
       runtimeError: lhr.runtimeError?.message,
+      benchmarkIndex: lhr.environment?.benchmarkIndex, // this machine's CPU speed as Lighthouse measured it
+      warnings: lhr.runWarnings,
     }
   } finally {
     await context.close()
