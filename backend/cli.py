@@ -1,4 +1,5 @@
-"""`changxiang` commands: run, migrate, load-content, create-user, plaques, stripe-standin, gov-sim."""
+"""`changxiang` commands: run, migrate, load-content, create-user, plaques, stripe-standin, gov-sim, audit,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -127,7 +128,49 @@ async def _create_user(email: str, password: str, name: str, roles: list[str], v
             CreateUserRequest,
         )
         out = await accounts.create_user(data)
+        from backend.audit.services import AuditEvent, audit_log, object_json
+
+        await audit_log.record(
+            AuditEvent(
+                actor_id=None,
+                actor_roles="cli",
+                action="cli.create-user",
+                object=object_json({"user_id": out.id, "roles": out.roles}),
+                client="cli",
+                status=201,
+            )
+        )
         print(f"created user {out.id} {out.email} roles={out.roles}")
+    finally:
+        await stop_database()
+
+
+async def _audit(action: str, before: str | None) -> int:
+    from datetime import UTC, datetime
+
+    from backend.audit.services import audit_log
+    from backend.lib.db import start_database, stop_database
+    from backend.lib.problems import DomainError
+
+    await start_database()
+    try:
+        if action == "verify":
+            report = await audit_log.verify()
+            for problem in report.problems:
+                print(f"FAIL {problem.problem}")
+            head = f"head seq {report.head_seq} hash {report.head_hash}" if report.rows else "empty"
+            print(f"audit log: {report.rows} entries checked, {len(report.problems)} problems; {head}")
+            return 0 if report.ok else 1
+        moment = datetime.fromisoformat(before)  # type: ignore[arg-type]
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            pruned = await audit_log.prune(moment)
+        except DomainError as exc:
+            print(f"refused: {exc.detail}", file=sys.stderr)
+            return 2
+        print(f"pruned {pruned.deleted} entries; the chain now starts after seq {pruned.anchor_seq}")
+        return 0
     finally:
         await stop_database()
 
@@ -168,6 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--name", default="Staff")
     user.add_argument("--role", action="append", required=True, dest="roles")
     user.add_argument("--venue", action="append", default=[], dest="venues")
+    audit = sub.add_parser("audit", help="the audit log: verify its hash chain, prune entries past retention")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check every entry's hash and link; exit 1 naming any edited or deleted one")
+    prune = audit_sub.add_parser("prune", help="delete entries older than --before (at least 180 days ago)")
+    prune.add_argument("--before", required=True, help="ISO date or time, e.g. 2026-01-01")
+    bak = sub.add_parser("backup", help="write a consistent copy of the database (safe while the server runs)")
+    bak.add_argument("--out", type=Path, required=True)
+    rst = sub.add_parser("restore", help="replace the database's content with a backup (stop the servers first)")
+    rst.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     settings = get_settings()
 
@@ -246,6 +298,19 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(3600)
     elif args.command == "create-user":
         asyncio.run(_create_user(args.email, args.password, args.name, args.roles, args.venues))
+    elif args.command in ("backup", "restore"):
+        from backend.lib.backups import BackupError, backup, restore
+
+        try:
+            if args.command == "backup":
+                print(f"backup written to {args.out}: {backup(settings.database_url, args.out)}")
+            else:
+                print(restore(settings.database_url, args.file))
+        except BackupError as exc:
+            print(f"{args.command} failed: {exc}", file=sys.stderr)
+            return 1
+    elif args.command == "audit":
+        return asyncio.run(_audit(args.audit_command, getattr(args, "before", None)))
     return 0
 
 

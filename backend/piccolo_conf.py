@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "backend.tours.piccolo_app",
         "backend.exhibitions.piccolo_app",
         "backend.governance.piccolo_app",
+        "backend.audit.piccolo_app",
     ]
 )

@@ -45,6 +45,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gov_occupancy_push_s: float = 60.0
     gov_daily_report_hour: int = 22
     gov_occupancy_cache_s: float = 1.0
+    # abuse limits (docs/security.md): requests a minute per address and per account, login lock-out
+    booking_limit_per_account: int = 20
+    booking_limit_per_address: int = 300
+    scan_limit_per_account: int = 1200
+    scan_limit_per_address: int = 6000
+    login_lockout_failures: int = 10
+    login_lockout_s: int = 900
+    max_body_bytes: int = 1024 * 1024
+    hsts: bool = False  # also sent whenever the request came over TLS (X-Forwarded-Proto: https)
 
     @property
     def is_postgres(self) -> bool:
@@ -107,6 +116,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         gov_occupancy_push_s=float(env.get("GOV_OCCUPANCY_PUSH_S") or 60.0),
         gov_daily_report_hour=int(env.get("GOV_DAILY_REPORT_HOUR") or 22),
         gov_occupancy_cache_s=float(env.get("GOV_OCCUPANCY_CACHE_S") or 1.0),
+        booking_limit_per_account=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ACCOUNT") or 20),
+        booking_limit_per_address=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ADDRESS") or 300),
+        scan_limit_per_account=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ACCOUNT") or 1200),
+        scan_limit_per_address=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ADDRESS") or 6000),
+        login_lockout_failures=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_FAILURES") or 10),
+        login_lockout_s=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_S") or 900),
+        max_body_bytes=int(env.get("CHANGXIANG_MAX_BODY_BYTES") or 1024 * 1024),
+        hsts=_bool(env.get("CHANGXIANG_HSTS"), False),
     )
 
 

@@ -42,6 +42,15 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("CHANGXIANG_VAR_DIR", str(ROOT / "var" / "bench"))
     env.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     env["LOG_LEVEL"] = "WARNING"  # the access log would measure stdout, not the app
+    # the abuse limits are for people; a benchmark is one address sending thousands a minute
+    for name in (
+        "CHANGXIANG_AUTH_RATE_LIMIT",
+        "CHANGXIANG_BOOKING_LIMIT_PER_ACCOUNT",
+        "CHANGXIANG_BOOKING_LIMIT_PER_ADDRESS",
+        "CHANGXIANG_SCAN_LIMIT_PER_ACCOUNT",
+        "CHANGXIANG_SCAN_LIMIT_PER_ADDRESS",
+    ):
+        env.setdefault(name, "100000000")
     env.update(extra or {})
     return env
 

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath, URL } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
@@ -7,12 +9,44 @@ import { VitePWA } from 'vite-plugin-pwa'
 // The API server the dev server proxies to (`make run` starts it on 127.0.0.1:8000).
 const apiTarget = process.env.CX_API_URL || 'http://127.0.0.1:8000'
 
+// Vant's icon font lists a copy on a CDN after its inlined woff2: the strict Content-Security-Policy
+// (font-src 'self' data:) refuses it, and the app makes no third-party requests, so those sources go.
+const dropRemoteFontSources = {
+  postcssPlugin: 'drop-remote-font-sources',
+  AtRule: {
+    'font-face': (rule) => {
+      rule.walkDecls('src', (decl) => {
+        const sources = decl.value.split(/,(?![^(]*\))/)
+        decl.value = sources.filter((src) => !/url\(\s*['"]?(https?:)?\/\//.test(src)).join(',')
+      })
+    },
+  },
+}
+
+// …and its inlined woff2 (34 KB of base64) would sit in the render-blocking stylesheet: it becomes a
+// file of its own (hashed by Vite like any asset), fetched only when an icon is drawn.
+const iconFontToFile = {
+  name: 'icon-font-to-file',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!id.replace(/\\/g, '/').endsWith('vant/es/icon/index.css')) return null
+    return code.replace(/url\(data:font\/woff2;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\)/, (_m, b64) => {
+      const dir = fileURLToPath(new URL('./node_modules/.cache/icon-font/', import.meta.url))
+      mkdirSync(dir, { recursive: true })
+      const file = dir + 'vant-icon.woff2'
+      writeFileSync(file, Buffer.from(b64, 'base64'))
+      return `url(${file})`
+    })
+  },
+}
+
 export const THEME_COLOR = '#0e4a4a'
 export const BACKGROUND_COLOR = '#f7f3ea'
 
 export default defineConfig({
   plugins: [
     vue(),
+    iconFontToFile,
     // Vant components are imported on demand (component + its CSS) as templates use them.
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({
@@ -53,6 +87,7 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
+  css: { postcss: { plugins: [dropRemoteFontSources] } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -104,7 +104,8 @@ def _domain_to_problem(exc: DomainError) -> ProblemDetailsException:
     extra = dict(exc.extra)
     if "field" in extra and "errors" not in extra:
         extra["errors"] = [{"field": extra["field"], "source": None, "message": exc.detail}]
-    return problem(exc.status, exc.code, exc.detail, **extra)
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    return problem(exc.status, exc.code, exc.detail, headers=headers, **extra)
 
 
 def _validation_errors(extra: Any) -> list[dict[str, Any]]:

@@ -1,13 +1,141 @@
-"""Rate limiting through Litestar's own middleware and the `rate_limit` store (Redis when configured,
-so every replica counts together). Keyed by client address *and* route, so login and register have
-separate budgets."""
+"""Abuse limits on the endpoints worth abusing: login, registration, booking and scanning, per client
+address and (once the caller is known) per account, counted in the `rate_limit` store (Redis when
+configured, so every replica counts together). The numbers are settings (`CHANGXIANG_*_LIMIT_*`), so a
+benchmark can raise them; docs/security.md lists them.
+
+Counting is a fixed one-minute window: one counter per (limit, who, minute), incremented atomically
+(Redis `INCR`; in-process under a lock). Over the limit: 429 problem+json `rate_limited` with
+`Retry-After` = seconds to the next window.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+import msgspec
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from backend.lib.problems import PROBLEM_TYPE_BASE
+from backend.settings import Settings
+
+WINDOW_S = 60
+
+# (method, route template) → the limit it counts against
+LIMITED_ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/auth/login"): "login",
+    ("POST", "/api/v1/auth/register"): "register",
+    ("POST", "/api/v1/reservations"): "booking",
+    ("POST", "/api/v1/scans"): "scan",
+    ("POST", "/api/v1/scans/batch"): "scan",
+}
+
+
+def limits_for(settings: Settings, name: str) -> tuple[int | None, int | None]:
+    """(per address, per account) requests a minute for limit `name`; None = not limited that way.
+    Login's per-account protection is the lock-out (backend/lib/login_lockout.py): the account is in
+    the body, not known to a middleware."""
+    if name in ("login", "register"):
+        return settings.auth_rate_limit_per_minute, None
+    if name == "booking":
+        return settings.booking_limit_per_address, settings.booking_limit_per_account
+    return settings.scan_limit_per_address, settings.scan_limit_per_account
+
+
+_memory_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+async def count_hit(store: Store, key: str, expires_in: int) -> int:
+    """Add one to the counter `key` (made with `expires_in` seconds to live) and return its new value."""
+    if isinstance(store, RedisStore):
+        name = store._make_key(key)
+        async with store._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, expires_in)
+            count, _ = await pipe.execute()
+        return int(count)
+    loop = asyncio.get_running_loop()
+    lock = _memory_locks.setdefault(loop, asyncio.Lock())
+    async with lock:
+        count = int(await store.get(key) or 0) + 1
+        await store.set(key, str(count), expires_in=expires_in)
+    return count
+
+
+def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> bytes:
+    return msgspec.json.encode(
+        {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code, **extra}
+    )
+
+
+async def send_problem(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
+    """Count each limited request against its address and its account; refuse over either limit."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
+        name = LIMITED_ROUTES.get(("POST", scope.get("path_template") or ""))
+        if name is None:
+            await app(scope, receive, send)
+            return
+        litestar_app = scope["app"]
+        settings: Settings = litestar_app.state.settings
+        per_address, per_account = limits_for(settings, name)
+        now = time.time()
+        window = int(now // WINDOW_S)
+        retry_after = max(1, int((window + 1) * WINDOW_S - now))
+        store = litestar_app.stores.get("rate_limit")
+        checks = []
+        if per_address:
+            client = scope.get("client")
+            checks.append((f"{name}:addr:{client[0] if client else '-'}:{window}", per_address))
+        user = scope.get("user")
+        if per_account and user is not None and getattr(user, "id", None) is not None:
+            checks.append((f"{name}:acct:{user.id}:{window}", per_account))
+        for key, limit in checks:
+            if await count_hit(store, key, WINDOW_S + 5) > limit:
+                body = problem_body(
+                    429,
+                    "rate_limited",
+                    "Too many requests",
+                    "too many requests; try again later",
+                    retry_after=retry_after,
+                )
+                headers = [
+                    (b"retry-after", str(retry_after).encode()),
+                    (b"ratelimit-limit", str(limit).encode()),
+                    (b"ratelimit-remaining", b"0"),
+                    (b"ratelimit-reset", str(retry_after).encode()),
+                ]
+                await send_problem(send, 429, body, headers)
+                return
+        await app(scope, receive, send)
+
+    return middleware
+
+
+# Litestar's own per-route limiter, kept for routes that want a plain per-address budget of their own.
+from litestar import Request  # noqa: E402
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware  # noqa: E402
 
 
 class PerRouteRateLimitMiddleware(RateLimitMiddleware):

@@ -9,7 +9,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from backend.settings import Settings
 
@@ -21,7 +21,10 @@ def redis_client(settings: Settings) -> Redis | None:
     if settings.redis_url is None:
         return None
     if _redis is None:
-        _redis = Redis.from_url(settings.redis_url)
+        # a burst of requests waits for a free connection instead of failing ("Too many connections":
+        # redis-py's default pool raises once its 100 connections are in use)
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=100, timeout=10)
+        _redis = Redis(connection_pool=pool)
     return _redis
 
 
@@ -59,5 +62,5 @@ async def ping_redis(settings: Settings) -> bool:
 async def close_redis() -> None:
     global _redis
     if _redis is not None:
-        await _redis.aclose()
+        await _redis.aclose(close_connection_pool=True)
         _redis = None

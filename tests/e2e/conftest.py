@@ -49,9 +49,18 @@ class Phone:
         self.base_url = base_url
         self.errors: list[str] = []
 
-    async def start(self, browser) -> Phone:
+    async def start(self, browser, *, strict_csp: bool = False) -> Phone:
+        # Playwright's wait_for_function evaluates its predicate with eval() inside the page, which the
+        # server's Content-Security-Policy (rightly) forbids; the app itself needs no eval. So contexts
+        # bypass the policy unless `strict_csp`: tests/e2e/test_phone_quality.py drives the screens
+        # under the real policy and fails on anything it refuses.
         self.context = await browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            bypass_csp=not strict_csp,
         )
         self.page = await self.context.new_page()
         self.page.set_default_timeout(15_000)
@@ -73,5 +82,13 @@ class Phone:
 @pytest.fixture
 async def phone(browser, live_server_url: str) -> AsyncIterator[Phone]:
     p = await Phone(live_server_url).start(browser)
+    yield p
+    await p.context.close()
+
+
+@pytest.fixture
+async def strict_phone(browser, live_server_url: str) -> AsyncIterator[Phone]:
+    """A phone that obeys the server's Content-Security-Policy (no bypass)."""
+    p = await Phone(live_server_url).start(browser, strict_csp=True)
     yield p
     await p.context.close()

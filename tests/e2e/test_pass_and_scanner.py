@@ -166,9 +166,13 @@ class World:
 
 @pytest.fixture(scope="module")
 async def world(live_server_url: str) -> World:
-    from backend.lib.db import start_database, stop_database
+    from backend.lib.db import engine, start_database, stop_database
 
-    await start_database()
+    # the suite's in-process app may already run the pool (PostgreSQL): closing it here would leave that
+    # app's sweeper opening bare connections until the session ends
+    ours = getattr(engine(), "pool", None) is None
+    if ours:
+        await start_database()
     try:
         async with httpx.AsyncClient(base_url=live_server_url, timeout=20) as http:
             admin = await _login(http, Account(ADMIN_EMAIL, ADMIN_PASSWORD))
@@ -178,7 +182,8 @@ async def world(live_server_url: str) -> World:
                 tourists[key] = await _new_user(http, admin, ["tourist"], [], name)
                 await _book_now(http, tourists[key])
     finally:
-        await stop_database()
+        if ours:
+            await stop_database()
     return World(live_server_url, admin, staff, tourists)
 
 

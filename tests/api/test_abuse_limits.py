@@ -1,0 +1,163 @@
+"""Abuse limits: per-address and per-account budgets on login, registration, booking and scanning; the
+login lock-out; the body size limit; security headers on every response."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import msgspec
+import pytest
+
+from tests.api.reservation_helpers import fresh_slot, visitor
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.anyio
+
+VENUE = "changzhou-museum"
+HIGH = 10_000
+
+
+@pytest.fixture
+def limits(app):
+    """Set the app's limits for one test (they are settings: a benchmark raises them the same way)."""
+    original = app.state.settings
+
+    def set_limits(**values: int) -> None:
+        app.state.settings = msgspec.structs.replace(original, **values)
+
+    yield set_limits
+    app.state.settings = original
+
+
+def assert_rate_limited(res, code: str = "rate_limited") -> None:
+    assert res.status_code == 429, res.text
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert res.json()["code"] == code
+    assert int(res.headers["retry-after"]) >= 1
+
+
+async def book(client, who, slot):
+    return await client.post(
+        "/api/v1/reservations", json={"slot_id": slot["id"], "visitors": [visitor()]}, headers=who["headers"]
+    )
+
+
+async def test_bookings_are_limited_per_account(client, make_account, limits):
+    limits(booking_limit_per_account=2, booking_limit_per_address=HIGH)
+    greedy, other = await make_account("tourist"), await make_account("tourist")
+    slots = [await fresh_slot(client, VENUE) for _ in range(3)]
+    assert [(await book(client, greedy, s)).status_code for s in slots[:2]] == [201, 201]
+    assert_rate_limited(await book(client, greedy, slots[2]))
+    assert (await book(client, other, slots[2])).status_code == 201  # someone else's budget is untouched
+
+
+async def test_bookings_are_limited_per_address(client, make_account, limits):
+    limits(booking_limit_per_account=HIGH, booking_limit_per_address=3)
+    slot = await fresh_slot(client, VENUE)
+    answers = [await book(client, await make_account("tourist"), slot) for _ in range(4)]
+    assert [a.status_code for a in answers[:3]] == [201, 201, 201]
+    assert_rate_limited(answers[3])
+
+
+async def test_scans_are_limited_per_account_and_per_address(client, make_account, limits):
+    limits(scan_limit_per_account=3, scan_limit_per_address=5)
+    gate_a, gate_b = await make_account("staff", venues=(VENUE,)), await make_account("staff", venues=(VENUE,))
+
+    async def scan(staff):
+        body = {"code": "not-a-code", "venue_slug": VENUE, "nonce": uuid.uuid4().hex}
+        return await client.post("/api/v1/scans", json=body, headers=staff["headers"])
+
+    assert [(await scan(gate_a)).status_code for _ in range(3)] == [200, 200, 200]
+    assert_rate_limited(await scan(gate_a))
+    assert [(await scan(gate_b)).status_code for _ in range(1)] == [200]  # address: 5th counted request
+    assert_rate_limited(await scan(gate_b))  # the address's budget is spent, whoever scans
+
+
+async def test_registration_is_limited_per_address(client, limits):
+    limits(auth_rate_limit_per_minute=2)
+    answers = [
+        await client.post(
+            "/api/v1/auth/register",
+            json={
+                "email": f"r-{uuid.uuid4().hex[:8]}@changxiang.test",
+                "password": "long-enough-1",
+                "display_name": "R",
+            },
+        )
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers[:2]] == [201, 201]
+    assert_rate_limited(answers[2])
+
+
+async def test_repeated_wrong_passwords_lock_the_account_not_the_others(client, make_account, limits):
+    limits(login_lockout_failures=3, login_lockout_s=600, auth_rate_limit_per_minute=HIGH)
+    victim, bystander = await make_account("staff", venues=(VENUE,)), await make_account("tourist")
+
+    async def login(who, password):
+        return await client.post("/api/v1/auth/login", json={"email": who["email"], "password": password})
+
+    assert [(await login(victim, "guess-guess-1")).status_code for _ in range(3)] == [401, 401, 401]
+    locked = await login(victim, victim["password"])  # even the right password, until the lock ends
+    assert_rate_limited(locked, "account_locked")
+    assert 500 < int(locked.headers["retry-after"]) <= 600
+    again = await client.post("/api/v1/auth/login", json={"email": victim["email"].upper(), "password": "x" * 12})
+    assert_rate_limited(again, "account_locked")  # the same account, however the email is spelt
+    assert (await login(bystander, bystander["password"])).status_code == 200
+
+
+async def test_a_successful_login_clears_the_failure_count(client, make_account, limits):
+    limits(login_lockout_failures=3, auth_rate_limit_per_minute=HIGH)
+    user = await make_account("tourist")
+
+    async def login(password):
+        return await client.post("/api/v1/auth/login", json={"email": user["email"], "password": password})
+
+    for _ in range(2):
+        assert (await login("wrong-wrong-1")).status_code == 401
+        assert (await login("wrong-wrong-2")).status_code == 401
+        assert (await login(user["password"])).status_code == 200
+
+
+async def test_bodies_over_the_limit_are_refused_with_413(client):
+    big = b'{"email": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+    res = await client.post("/api/v1/auth/register", content=big, headers={"Content-Type": "application/json"})
+    assert res.status_code == 413
+    assert res.headers["content-type"].startswith("application/problem+json")
+    assert res.json()["code"] == "body_too_large"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/venues/changzhou-museum", "/api/v1/venues", "/api/v1/nothing-here", "/healthz"]
+)
+async def test_security_headers_on_every_response(client, path):
+    res = await client.get(path)
+    assert res.headers["x-content-type-options"] == "nosniff"
+    assert res.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert "camera=(self)" in res.headers["permissions-policy"]
+    csp = dict(part.strip().split(" ", 1) for part in res.headers["content-security-policy"].split(";"))
+    assert csp["script-src"] == "'self' 'wasm-unsafe-eval'"  # no inline script, no other origin
+    assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'"
+    assert "strict-transport-security" not in res.headers  # plain HTTP: HSTS would mean nothing
+
+
+async def test_hsts_behind_a_tls_proxy(client):
+    res = await client.get("/api/v1/venues", headers={"X-Forwarded-Proto": "https"})
+    assert res.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+async def test_api_docs_get_their_own_policy(client):
+    res = await client.get("/schema/swagger")
+    assert res.status_code == 200
+    assert "https://cdn.jsdelivr.net" in res.headers["content-security-policy"]
+    assert res.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_pwa_build_has_no_inline_script():
+    """The strict policy holds only if every script the PWA ships is a file (index.html and offline.html)."""
+    for name in ("index.html", "offline.html"):
+        html = (ROOT / "pwa" / "dist" / name).read_text(encoding="utf-8")
+        for tag, body in re.findall(r"(<script\b[^>]*>)(.*?)</script>", html, flags=re.S | re.I):
+            assert "src=" in tag and not body.strip(), f"inline script in {name}: {tag}{body[:80]}"
+        assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I), f"inline event handler in {name}"
