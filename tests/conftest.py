@@ -171,6 +171,11 @@ def live_server_url(prepared_database: None):
     port = _free_port()
     env = os.environ.copy()
     env.update({"PORT": str(port), "HOST": "127.0.0.1"})
+    # every browser and client of the suite comes from 127.0.0.1: per-address budgets would make the
+    # tests (the fuzzing above all) throttle each other; per-account limits and lock-outs stay on, and
+    # the limits themselves are tested on the in-process app (tests/api/test_abuse_limits.py)
+    for name in ("AUTH_RATE_LIMIT", "BOOKING_LIMIT_PER_ADDRESS", "SCAN_LIMIT_PER_ADDRESS"):
+        env.setdefault(f"CHANGXIANG_{name}", "100000")
     log = open(_TMP / f"server-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "run"], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
