@@ -5,7 +5,9 @@ A request is audited when its method changes something (not GET/HEAD/OPTIONS) an
 role other than `tourist`. The entry is appended once the answer's status is known and *before* the
 answer leaves: a caller who saw the result of an action can rely on it being on the record.
 A tourist's own bookings and cancellations are not audited: they act for themselves and their records
-(reservations, scan log) already say who did what (docs/security.md).
+(reservations, scan log) already say who did what (docs/security.md). Routes whose handler carries the
+opt `audited_by` (the gate's scans: `audited_by="scan_log"`) keep their own append-only record with the
+same facts (who, device, gate, when, result) and are not audited twice.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def client_address(scope: Scope) -> str:
 def audit_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in READ_METHODS:
+            await app(scope, receive, send)
+            return
+        handler = scope.get("route_handler")
+        if handler is not None and handler.opt.get("audited_by"):
             await app(scope, receive, send)
             return
         recorded = False

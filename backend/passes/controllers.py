@@ -61,7 +61,7 @@ class ScanController(Controller):
     tags = ["scanning"]
     guards = [require_roles("staff")]
 
-    @post("/", status_code=HTTP_200_OK)
+    @post("/", status_code=HTTP_200_OK, opt={"audited_by": "scan_log"})
     async def scan(self, request: AuthRequest, data: ScanIn, channels: ChannelsPlugin) -> ScanOut:
         """Decide one scan at a gate. A decision is always 200; a repeated nonce gets the first answer."""
         out = await scans.scan(request.user, data)
@@ -98,7 +98,7 @@ class ScanController(Controller):
 
         return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    @post("/batch", status_code=HTTP_200_OK)
+    @post("/batch", status_code=HTTP_200_OK, opt={"audited_by": "scan_log"})
     async def batch(self, request: AuthRequest, data: ScanBatchIn) -> ScanBatchOut:
         """Upload scans a gate decided offline; double admissions come back with `conflict: true`."""
         return await scans.batch(request.user, data.items)

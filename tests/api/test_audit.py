@@ -158,3 +158,26 @@ async def test_two_server_processes_appending_at_once_keep_one_chain(client, mak
     assert len({r["seq"] for r in rows}) == len(calls)
     report = await audit_log.verify()
     assert report.ok, report.problems
+
+
+async def test_gate_scans_are_recorded_by_the_scan_log_not_the_chain(client, make_account):
+    """A scan is on the scan log (who, gate, result); a staff capacity change is on the audit chain."""
+    from backend.audit.tables import AuditEntry
+    from backend.passes.tables import ScanRecord
+
+    staff = await make_account("staff", venues=("changzhou-museum",))
+    before = await AuditEntry.count()
+    res = await client.post(
+        "/api/v1/scans",
+        headers=staff["headers"],
+        json={"code": "not-a-code", "venue_slug": "changzhou-museum", "gate": "north", "nonce": "audit-scan-1"},
+    )
+    assert res.status_code == 200 and res.json()["result"] == "invalid"
+    logged = await ScanRecord.select().where(ScanRecord.nonce == "changzhou-museum:audit-scan-1").first()
+    assert logged["staff_user_id"] == staff["id"] and logged["gate"] == "north" and logged["result"] == "invalid"
+    assert await AuditEntry.count() == before
+    patched = await client.patch(
+        "/api/v1/venues/changzhou-museum/slots/999999999", json={"capacity": 5}, headers=staff["headers"]
+    )
+    assert patched.status_code == 404
+    assert await AuditEntry.count() == before + 1
