@@ -22,6 +22,13 @@ from backend.accounts.controllers import AdminUsersController, AuthController, M
 from backend.accounts.services import accounts
 from backend.amenities.controllers import AmenityController
 from backend.amenities.services import index as amenity_index
+from backend.events.controllers import (
+    ArticleController,
+    EventController,
+    EventFeedController,
+    MyCalendarController,
+)
+from backend.events.services import events as event_catalog
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
@@ -29,6 +36,8 @@ from backend.lib.request_log import configure_logging, request_context_middlewar
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
 from backend.passes.controllers import PassController, ScanController
 from backend.payments.controllers import CheckoutController, StripeWebhookController
+from backend.publishing.controllers import PublishingController
+from backend.publishing.services import publishing
 from backend.reservations.controllers import (
     NotificationController,
     ReservationController,
@@ -155,6 +164,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckoutController,
             StripeWebhookController,
             AmenityController,
+            EventController,
+            EventFeedController,
+            MyCalendarController,
+            ArticleController,
+            PublishingController,
         ],
     )
 
@@ -170,6 +184,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await reservations.sweep()
                 except Exception:  # noqa: BLE001 - keep sweeping; the next pass retries
                     log.exception("sweep failed")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(loop)
+            yield
+            tg.cancel_scope.cancel()
+
+    @asynccontextmanager
+    async def publisher(app: Litestar):
+        """Every replica publishes scheduled items once due (conditional UPDATEs: each moves once)."""
+
+        async def loop() -> None:
+            while True:
+                await anyio.sleep(settings.sweep_interval_s)
+                try:
+                    await publishing.publish_due()
+                except Exception:  # noqa: BLE001 - keep going; the next pass retries
+                    log.exception("publishing sweep failed")
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(loop)
@@ -194,13 +225,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
     amenity_index.configure(stores.get("cache"))
+    event_catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
+    publishing.second_reviewer = settings.publish_second_reviewer
     index = settings.pwa_dist / "index.html"
     return Litestar(
         route_handlers=[api, healthz, readyz, MetricsController, *_pwa_routes(settings.pwa_dist)],
         plugins=[problem_details_plugin, channels_plugin(settings, CHANNELS)],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],
-        lifespan=[sweeper],
+        lifespan=[sweeper, publisher],
         on_shutdown=[on_shutdown],
         middleware=[request_context_middleware, prometheus.middleware],
         exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},

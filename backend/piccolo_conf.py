@@ -15,5 +15,7 @@ APP_REGISTRY = AppRegistry(
         "backend.passes.piccolo_app",
         "backend.payments.piccolo_app",
         "backend.amenities.piccolo_app",
+        "backend.events.piccolo_app",
+        "backend.publishing.piccolo_app",
     ]
 )

@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_base: str | None
     gov_platform_url: str | None
     gov_platform_secret: str | None
+    publish_second_reviewer: bool = False  # in_review → scheduled|published needs another marketer
 
     @property
     def is_postgres(self) -> bool:
@@ -93,6 +94,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         gov_platform_url=env.get("GOV_PLATFORM_URL") or None,
         gov_platform_secret=env.get("GOV_PLATFORM_SECRET") or None,
+        publish_second_reviewer=_bool(env.get("CHANGXIANG_PUBLISH_SECOND_REVIEWER"), False),
     )
 
 
