@@ -36,6 +36,7 @@ from backend.lib.request_log import configure_logging, request_context_middlewar
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
 from backend.passes.controllers import PassController, ScanController
 from backend.payments.controllers import CheckoutController, StripeWebhookController
+from backend.publishing.admin_site import piccolo_admin_site
 from backend.publishing.controllers import PublishingController
 from backend.publishing.services import publishing
 from backend.reservations.controllers import (
@@ -229,7 +230,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     publishing.second_reviewer = settings.publish_second_reviewer
     index = settings.pwa_dist / "index.html"
     return Litestar(
-        route_handlers=[api, healthz, readyz, MetricsController, *_pwa_routes(settings.pwa_dist)],
+        route_handlers=[api, healthz, readyz, MetricsController, piccolo_admin_site, *_pwa_routes(settings.pwa_dist)],
         plugins=[problem_details_plugin, channels_plugin(settings, CHANNELS)],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],

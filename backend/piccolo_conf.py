@@ -17,5 +17,7 @@ APP_REGISTRY = AppRegistry(
         "backend.amenities.piccolo_app",
         "backend.events.piccolo_app",
         "backend.publishing.piccolo_app",
+        "piccolo.apps.user.piccolo_app",
+        "piccolo_api.session_auth.piccolo_app",
     ]
 )

@@ -27,11 +27,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 def publication_columns() -> None:
     """Documentation only: the columns every publishable Piccolo table declares, spelled the same way.
 
-        status = Varchar(length=16, default="draft", index=True)
-        publish_at = Timestamptz(null=True, default=None)       # when a scheduled item goes public
-        published_at = Timestamptz(null=True, default=None)     # when it first went public
-        created_by = Integer(null=True, default=None)           # users.id of the author
-        updated_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=16, default="draft", index=True)
+    publish_at = Timestamptz(null=True, default=None)       # when a scheduled item goes public
+    published_at = Timestamptz(null=True, default=None)     # when it first went public
+    created_by = Integer(null=True, default=None)           # users.id of the author
+    updated_at = Timestamptz(default=TimestamptzNow())
     """
 
 
