@@ -122,6 +122,16 @@ class EventController(Controller):
         """One event: the given (or the next) occurrence and the upcoming ones."""
         return await events.get(slug, request_lang(request, lang), occurrence_id)
 
+    @get("/{slug:str}/calendar.ics", media_type=ICS_MEDIA)
+    async def event_ics(self, request: Request, slug: str, lang: LangParam = None) -> Response[bytes]:
+        """This event (with its recurrence) as an .ics file, for "add to calendar"."""
+        body = await events.ics_one(slug, request_lang(request, lang), _base_url(request))
+        return Response(
+            body,
+            media_type=ICS_MEDIA,
+            headers={"Content-Disposition": f'attachment; filename="{slug}.ics"', "Cache-Control": "max-age=300"},
+        )
+
 
 class EventFeedController(Controller):
     """`/events.ics` sits beside `/events/…` (a dot is not part of a slug)."""

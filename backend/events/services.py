@@ -369,6 +369,17 @@ class EventCatalog:
         return cal.to_ical()
 
 
+    async def ics_one(self, slug: str, lang: Lang, url_base: str) -> bytes:
+        """One event (the whole series) as a calendar file: what "add to calendar" opens."""
+        rec = (await self.snapshot()).by_slug.get(slug)
+        if rec is None or not rec.visible(utc_now()):
+            raise NotFound("event_not_found", f"no event {slug!r}")
+        cal = new_calendar(pick(rec.row["title_zh"], rec.row["title_en"], lang), lang)
+        cal.add_component(_vevent(rec, lang, utc_now(), url_base))
+        cal.add_missing_timezones()
+        return cal.to_ical()
+
+
 def new_calendar(name: str, lang: Lang) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)

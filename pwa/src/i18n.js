@@ -809,3 +809,7 @@ for (const l of LANGS) Object.assign(messages[l], passStrings[l])
 // the finder (/nearby: toilets, chargers, car parks) strings live in their own file
 import finderStrings from './i18n/finder.js'
 for (const l of LANGS) Object.assign(messages[l], finderStrings[l])
+
+// the event calendar, articles and marketer screen strings (issue 6) live in their own file
+import eventStrings from './i18n/events.js'
+for (const l of LANGS) Object.assign(messages[l], eventStrings[l])

@@ -131,6 +131,10 @@ async def test_english_titles_and_detail_with_occurrences(client):
     assert theatre["bookable"] is True and theatre["venue_slug"] == "changzhou-grand-theatre"
     assert (await client.get("/api/v1/events/liyang-no1-road-ride")).json()["bookable"] is False
     assert (await client.get("/api/v1/events/no-such-event")).status_code == 404
+    one_ics = await client.get("/api/v1/events/canal-night-cruise-dongpo/calendar.ics")
+    cal = Calendar.from_ical(one_ics.content)
+    assert [str(e["UID"]) for e in cal.walk("VEVENT")] == ["event-canal-night-cruise-dongpo@changxiang.app"]
+    assert len(ics.Calendar(one_ics.text).events) == 1
 
 
 @pytest.mark.parametrize(
