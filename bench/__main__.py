@@ -7,13 +7,14 @@ import platform
 import sys
 import time
 
-from bench import booking_contention, finder, http_venues, scan_throughput
+from bench import booking_contention, finder, http_events, http_venues, scan_throughput
 
 BENCHMARKS = {
     "venues": http_venues,
     "booking": booking_contention,
     "scans": scan_throughput,
     "finder": finder,
+    "events": http_events,
 }
 
 

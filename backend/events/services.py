@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
+import itertools
 import secrets
 import time
 import unicodedata
@@ -51,6 +53,7 @@ DEFAULT_WINDOW = timedelta(days=90)  # `to` when only `from` (or nothing) is giv
 MAX_WINDOW = timedelta(days=400)
 HORIZON = timedelta(days=800)  # occurrences are expanded this far past now (and capped in number)
 MAX_OCCURRENCES = 1500
+ANSWER_TTL_S = 1.0
 PRODID = "-//Changxiang//Changzhou events 1.0//ZH"
 UID_DOMAIN = "changxiang.app"
 
@@ -194,7 +197,7 @@ def _item(rec: EventRecord, lang: Lang) -> EventItem:
     )
 
 
-class EventQuery(msgspec.Struct, kw_only=True):
+class EventQuery(msgspec.Struct, kw_only=True, frozen=True):
     lang: Lang = "zh"
     start: datetime | None = None
     end: datetime | None = None
@@ -220,6 +223,8 @@ class EventCatalog:
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
         self._checked_at = 0.0
+        self._answers: dict = {}
+        self._answers_of: Snapshot | None = None
 
     def configure(self, store: Store, ttl_s: float) -> None:
         self._store, self.ttl_s = store, ttl_s
@@ -260,8 +265,8 @@ class EventCatalog:
             raise InvalidInput("range_too_long", "from … to may span at most 400 days", field="to")
         return start, end
 
-    async def matching(self, query: EventQuery) -> list[tuple[EventRecord, datetime, float | None]]:
-        """(event, occurrence start, distance) of every public occurrence overlapping the range."""
+    async def runs(self, query: EventQuery) -> list[tuple[EventRecord, list[datetime], float | None]]:
+        """(event, its occurrence starts overlapping the range, distance) for every matching public event."""
         if query.radius_m is not None and query.near is None:
             raise InvalidInput("radius_without_near", "radius_m needs near=LAT,LNG", field="radius_m")
         if query.sort == "nearest" and query.near is None:
@@ -270,7 +275,7 @@ class EventCatalog:
         start, end = self.window(query, now)
         needles = [normalise_text(w) for w in (query.q or "").split()]
         needles = [n for n in needles if n]
-        found: list[tuple[EventRecord, datetime, float | None]] = []
+        found: list[tuple[EventRecord, list[datetime], float | None]] = []
         for rec in (await self.snapshot()).records:
             r = rec.row
             if (
@@ -280,7 +285,7 @@ class EventCatalog:
                 or (query.districts and r["district"] not in query.districts)
                 or (query.free is True and r["price_fen"] != 0)
                 or (query.free is False and r["price_fen"] == 0)
-                or any(n not in rec.haystack for n in needles)
+                or (needles and any(n not in rec.haystack for n in needles))
             ):
                 continue
             distance = None
@@ -288,18 +293,47 @@ class EventCatalog:
                 distance = distance_m(query.near, rec.point)
                 if query.radius_m is not None and distance > query.radius_m:
                     continue
-            for occ in rec.overlapping(start, end):
-                found.append((rec, occ, distance))
-        if query.sort == "nearest":
-            found.sort(key=lambda f: (f[2], f[1], f[0].row["slug"]))
-        else:
-            found.sort(key=lambda f: (f[1], f[0].row["slug"]))
+            starts = rec.overlapping(start, end)
+            if starts:
+                found.append((rec, starts, distance))
         return found
 
     async def list(self, query: EventQuery, limit: int = 20, offset: int = 0) -> Page[EventItem]:
-        found = await self.matching(query)
+        """A page of occurrences. The same question asked again within a second (of the same snapshot)
+        gets the same answer from a small per-process cache: the answer depends on the clock only
+        through "now", and a second is below what anyone can notice in a list of events."""
+        snap = await self.snapshot()
+        key = (query, limit, offset)
+        mono = time.monotonic()
+        if self._answers_of is not snap or len(self._answers) > 512:
+            self._answers, self._answers_of = {}, snap
+        hit = self._answers.get(key)
+        if hit is not None and mono - hit[0] < ANSWER_TTL_S:
+            return hit[1]
+        page = await self._list(query, limit, offset)
+        self._answers[key] = (mono, page)
+        return page
+
+    async def _list(self, query: EventQuery, limit: int, offset: int) -> Page[EventItem]:
+        runs = await self.runs(query)
+        total = sum(len(starts) for _, starts, _ in runs)
+        if query.sort == "nearest":
+            flat = sorted(
+                ((d, s, rec.row["slug"], rec) for rec, starts, d in runs for s in starts),
+                key=lambda f: (f[0], f[1], f[2]),
+            )
+            page = [(rec, s, d) for d, s, _, rec in flat[offset : offset + limit]]
+        else:
+            # each run is already in time order: merge them lazily and stop after the page
+            merged = heapq.merge(
+                *(
+                    zip(starts, itertools.repeat(rec.row["slug"]), itertools.repeat(i))
+                    for i, (rec, starts, _) in enumerate(runs)
+                )
+            )
+            page = [(runs[i][0], s, runs[i][2]) for s, _, i in itertools.islice(merged, offset, offset + limit)]
         items = []
-        for rec, occ, distance in found[offset : offset + limit]:
+        for rec, occ, distance in page:
             base = rec.localised.get(query.lang)
             if base is None:
                 base = rec.localised[query.lang] = _item(rec, query.lang)
@@ -311,7 +345,7 @@ class EventCatalog:
             if distance is not None:
                 item = msgspec.structs.replace(item, distance_m=round(distance, 1))
             items.append(item)
-        return Page(items=items, total=len(found))
+        return Page(items=items, total=total)
 
     async def get(self, slug: str, lang: Lang, occurrence: str | None = None) -> EventOut:
         rec = (await self.snapshot()).by_slug.get(slug)
@@ -358,16 +392,13 @@ class EventCatalog:
 
     async def ics(self, query: EventQuery, name: str, url_base: str) -> bytes:
         """The events with an occurrence in the range, one VEVENT per event (series keep RRULE/EXDATE)."""
-        seen: dict[str, EventRecord] = {}
-        for rec, _, _ in await self.matching(query):
-            seen.setdefault(rec.row["slug"], rec)
+        runs = sorted(await self.runs(query), key=lambda run: (run[1][0], run[0].row["slug"]))
         cal = new_calendar(name, query.lang)
         stamp = utc_now()
-        for rec in seen.values():
+        for rec, _, _ in runs:
             cal.add_component(_vevent(rec, query.lang, stamp, url_base))
         cal.add_missing_timezones()
         return cal.to_ical()
-
 
     async def ics_one(self, slug: str, lang: Lang, url_base: str) -> bytes:
         """One event (the whole series) as a calendar file: what "add to calendar" opens."""
