@@ -225,6 +225,7 @@ class EventCatalog:
         self._checked_at = 0.0
         self._answers: dict = {}
         self._answers_of: Snapshot | None = None
+        self._generation = 0  # moves on every local change: a build begun before it is not kept
 
     def configure(self, store: Store, ttl_s: float) -> None:
         self._store, self.ttl_s = store, ttl_s
@@ -233,6 +234,7 @@ class EventCatalog:
     async def changed(self) -> None:
         """Tell every replica (through the shared store) that events changed."""
         self._snapshot = None
+        self._generation += 1
         if self._store is not None:
             await self._store.set(VERSION_KEY, str(time.time_ns()).encode())
 
@@ -249,11 +251,13 @@ class EventCatalog:
         version = (await store.get(VERSION_KEY) or b"0").decode()
         self._checked_at = mono
         if snap is None or snap.version != version or mono - self._loaded_at >= self.ttl_s:
+            generation = self._generation
             rows = await Event.select().where(Event.status.is_in(["published", "scheduled"])).order_by(Event.slug)
             now = utc_now()
             records = tuple(_record(row, now) for row in rows)
             snap = Snapshot(version=version, records=records, by_slug={r.row["slug"]: r for r in records})
-            self._snapshot, self._loaded_at = snap, mono
+            if generation == self._generation:
+                self._snapshot, self._loaded_at = snap, mono
         return snap
 
     def window(self, query: EventQuery, now: datetime) -> tuple[datetime, datetime]:

@@ -113,8 +113,10 @@ async def test_marketer_publishes_a_draft_from_the_phone(phone: Phone, make_acco
     page = phone.page
     await phone.open("/marketer")
     await page.get_by_test_id(f"move-{item_id}-in_review").click()
-    await page.get_by_test_id(f"move-{item_id}-published").click()
-    await page.get_by_test_id(f"move-{item_id}-archived").wait_for()
+    async with page.expect_response(lambda r: f"/admin/events/{item_id}/transition" in r.url) as moved:
+        await page.get_by_test_id(f"move-{item_id}-published").click()
+    assert (await moved.value).ok
+    await page.get_by_text("已改为「已发布」").wait_for()
     await shot(phone, "marketer-zh")
     assert (await api.get(f"{live_server_url}/api/v1/events/{slug}")).status == 200
     admin = await api.get(f"{live_server_url}/admin/")
