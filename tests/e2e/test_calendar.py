@@ -121,4 +121,13 @@ async def test_marketer_publishes_a_draft_from_the_phone(phone: Phone, make_acco
     assert (await api.get(f"{live_server_url}/api/v1/events/{slug}")).status == 200
     admin = await api.get(f"{live_server_url}/admin/")
     assert admin.ok
+
+    # the holder's calendar link: made on the Me screen, shown once, and it opens a calendar
+    await phone.open("/me")
+    await page.get_by_test_id("calendar-link").get_by_role("button").click()
+    link = await page.locator("#cal-url").input_value()
+    assert "/api/v1/me/calendar.ics?token=" in link
+    await shot(phone, "me-calendar-zh")
+    feed = await api.get(link)
+    assert feed.ok and Calendar.from_ical(await feed.body())["X-WR-CALNAME"]
     assert phone.errors == []
