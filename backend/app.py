@@ -30,6 +30,13 @@ from backend.governance.controllers import GovernanceController, TourGroupContro
 from backend.governance.services import occupancy
 from backend.governance.worker import gov_bridge
 from backend.lib import live_events
+from backend.events.controllers import (
+    ArticleController,
+    EventController,
+    EventFeedController,
+    MyCalendarController,
+)
+from backend.events.services import events as event_catalog
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
@@ -40,6 +47,9 @@ from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_r
 from backend.opendata.controllers import OpenDataController
 from backend.passes.controllers import PassController, ScanController
 from backend.payments.controllers import CheckoutController, StripeWebhookController
+from backend.publishing.admin_site import piccolo_admin_site
+from backend.publishing.controllers import PublishingController
+from backend.publishing.services import publishing
 from backend.reservations.controllers import (
     NotificationController,
     ReservationController,
@@ -205,6 +215,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GovernanceController,
             TourGroupController,
             OpenDataController,
+            EventController,
+            EventFeedController,
+            MyCalendarController,
+            ArticleController,
+            PublishingController,
         ],
     )
 
@@ -220,6 +235,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await reservations.sweep()
                 except Exception:  # noqa: BLE001 - keep sweeping; the next pass retries
                     log.exception("sweep failed")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(loop)
+            yield
+            tg.cancel_scope.cancel()
+
+    @asynccontextmanager
+    async def publisher(app: Litestar):
+        """Every replica publishes scheduled items once due (conditional UPDATEs: each moves once)."""
+
+        async def loop() -> None:
+            while True:
+                await anyio.sleep(settings.sweep_interval_s)
+                try:
+                    await publishing.publish_due()
+                except Exception:  # noqa: BLE001 - keep going; the next pass retries
+                    log.exception("publishing sweep failed")
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(loop)
@@ -247,6 +279,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     channels = channels_plugin(settings, CHANNELS)
     live_events.bind(channels.publish)
     amenity_index.configure(stores.get("cache"))
+    event_catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
+    publishing.second_reviewer = settings.publish_second_reviewer
     index = settings.pwa_dist / "index.html"
     return Litestar(
         route_handlers=[
@@ -254,13 +288,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             readyz,
             MetricsController,
+            piccolo_admin_site,
             *_media_routes(settings.content_dir),
             *_pwa_routes(settings.pwa_dist),
         ],
         plugins=[problem_details_plugin, channels],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],
-        lifespan=[sweeper, gov_bridge],
+        lifespan=[sweeper, publisher, gov_bridge],
         on_shutdown=[on_shutdown],
         middleware=[request_context_middleware, prometheus.middleware, abuse_limit_middleware, audit_middleware],
         before_send=[security_headers_hook(settings)],

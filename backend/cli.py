@@ -54,6 +54,15 @@ async def _load_content(content_dir: Path) -> dict[str, object]:
             report["exhibitions"] = await load_exhibitions(
                 parse_exhibition_content(raw_exhibitions, content_dir), content_dir
             )
+        from backend.events.services import load_articles, load_events, parse_article_content, parse_event_content
+
+        events_file, articles_file = content_dir / "events.toml", content_dir / "articles.toml"
+        if events_file.exists():
+            raw = tomllib.loads(events_file.read_text(encoding="utf-8")).get("event", [])
+            report["events"] = await load_events(parse_event_content(raw), store)
+        if articles_file.exists():
+            raw = tomllib.loads(articles_file.read_text(encoding="utf-8")).get("article", [])
+            report["articles"] = await load_articles(parse_article_content(raw))
     finally:
         await stop_database()
         await close_redis()

@@ -19,5 +19,9 @@ APP_REGISTRY = AppRegistry(
         "backend.exhibitions.piccolo_app",
         "backend.governance.piccolo_app",
         "backend.audit.piccolo_app",
+        "backend.events.piccolo_app",
+        "backend.publishing.piccolo_app",
+        "piccolo.apps.user.piccolo_app",
+        "piccolo_api.session_auth.piccolo_app",
     ]
 )

@@ -54,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_lockout_s: int = 900
     max_body_bytes: int = 1024 * 1024
     hsts: bool = False  # also sent whenever the request came over TLS (X-Forwarded-Proto: https)
+    publish_second_reviewer: bool = False  # in_review → scheduled|published needs another marketer
 
     @property
     def is_postgres(self) -> bool:
@@ -124,6 +125,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         login_lockout_s=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_S") or 900),
         max_body_bytes=int(env.get("CHANGXIANG_MAX_BODY_BYTES") or 1024 * 1024),
         hsts=_bool(env.get("CHANGXIANG_HSTS"), False),
+        publish_second_reviewer=_bool(env.get("CHANGXIANG_PUBLISH_SECOND_REVIEWER"), False),
     )
 
 

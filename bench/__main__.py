@@ -8,6 +8,7 @@ import sys
 import time
 
 from bench import booking_contention, finder, healthz_overhead, http_venues, lighthouse, scan_throughput
+from bench import booking_contention, finder, http_events, http_venues, scan_throughput
 
 BENCHMARKS = {
     "venues": http_venues,
@@ -16,6 +17,7 @@ BENCHMARKS = {
     "finder": finder,
     "healthz": healthz_overhead,
     "lighthouse": lighthouse,
+    "events": http_events,
 }
 
 

@@ -126,4 +126,18 @@ export const api = {
   exhibition: (slug, opts) => apiFetch(`/exhibitions/${encodeURIComponent(slug)}`, opts),
   // supervision (governance, admin): live occupancy and comfort level of every venue
   govOccupancy: (opts) => apiFetch('/gov/occupancy', opts),
+  // the event calendar, articles, the holder's calendar link and the marketers' flow (issue 6)
+  events: (query, opts) => apiFetch('/events', { query, ...opts }),
+  event: (slug, query, opts) => apiFetch(`/events/${encodeURIComponent(slug)}`, { query, ...opts }),
+  articles: (query, opts) => apiFetch('/articles', { query, ...opts }),
+  article: (slug, opts) => apiFetch(`/articles/${encodeURIComponent(slug)}`, opts),
+  calendarStatus: () => apiFetch('/me/calendar'),
+  calendarRotate: () => apiFetch('/me/calendar/token', { method: 'POST' }),
+  adminItems: (kind, query) => apiFetch(`/admin/${kind}`, { query }),
+  adminTransition: (kind, id, body) => apiFetch(`/admin/${kind}/${id}/transition`, { method: 'POST', body }),
+}
+
+/** The .ics address of the public calendar with the same filters (for "add to calendar"). */
+export function eventsIcsUrl(query) {
+  return buildUrl('/events.ics', query)
 }

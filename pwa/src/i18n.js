@@ -816,3 +816,6 @@ for (const l of LANGS) Object.assign(messages[l], tourStrings[l])
 // the supervision dashboard, crowd badge and warning strings live in their own file
 import govStrings from './i18n/gov.js'
 for (const l of LANGS) Object.assign(messages[l], govStrings[l])
+// the event calendar, articles and marketer screen strings (issue 6) live in their own file
+import eventStrings from './i18n/events.js'
+for (const l of LANGS) Object.assign(messages[l], eventStrings[l])

@@ -94,6 +94,36 @@ const routes = [
     meta: { title: 'gov.title', tab: 'me', detail: true },
   },
   {
+    path: '/events',
+    name: 'events',
+    component: () => import('./views/EventsView.vue'),
+    meta: { title: 'events.title', tab: 'home' },
+  },
+  {
+    path: '/events/:slug',
+    name: 'event',
+    component: () => import('./views/EventDetailView.vue'),
+    meta: { title: 'events.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/articles',
+    name: 'articles',
+    component: () => import('./views/ArticlesView.vue'),
+    meta: { title: 'articles.title', tab: 'home' },
+  },
+  {
+    path: '/articles/:slug',
+    name: 'article',
+    component: () => import('./views/ArticlesView.vue'),
+    meta: { title: 'articles.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/marketer',
+    name: 'marketer',
+    component: () => import('./views/MarketerView.vue'),
+    meta: { title: 'marketer.title', tab: 'me', detail: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('./views/NotFoundView.vue'),

@@ -7,6 +7,8 @@
  *   offline after one visit); the app deletes that cache at log-in and log-out. Writes (POST) are
  *   never cached: only GET requests match any route here.
  * - GET /api/v1/amenities* (the finder) is NetworkFirst: the last results show offline
+ * - GET /api/v1/events* and /api/v1/articles* (the calendar, guides) are NetworkFirst too
+ * - /admin/ (Piccolo Admin, marketers) is a server path, never the app shell
  * - a navigation that can be answered neither from the network nor the cache gets offline.html
  * - guided tours, POIs and exhibitions (GET /api/v1/tours*, /pois*, /exhibitions*) are NetworkFirst,
  *   falling back to any cache, including the tours a visitor saved for offline ('cx-saved-tours',
@@ -33,7 +35,7 @@ precacheAndRoute(self.__WB_MANIFEST)
 cleanupOutdatedCaches()
 
 // Paths the server answers itself; never replace them with the app shell.
-const SERVER_PATHS = [/^\/api\//, /^\/schema/, /^\/healthz/, /^\/readyz/, /^\/metrics/]
+const SERVER_PATHS = [/^\/api\//, /^\/schema/, /^\/healthz/, /^\/readyz/, /^\/metrics/, /^\/admin(\/|$)/]
 
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: SERVER_PATHS }))
 
@@ -83,6 +85,23 @@ registerRoute(
     plugins: [
       new CacheableResponsePlugin({ statuses: [200] }),
       new ExpirationPlugin({ maxEntries: 60, maxAgeSeconds: 7 * 24 * 3600 }),
+    ],
+  }),
+)
+
+// The event calendar and the travel guides: fresh when online, the last answer offline.
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' &&
+    url.origin === self.location.origin &&
+    (url.pathname.startsWith('/api/v1/events') || url.pathname.startsWith('/api/v1/articles')) &&
+    !url.pathname.endsWith('.ics'),
+  new NetworkFirst({
+    cacheName: 'cx-api-events',
+    networkTimeoutSeconds: 6,
+    plugins: [
+      new CacheableResponsePlugin({ statuses: [200] }),
+      new ExpirationPlugin({ maxEntries: 80, maxAgeSeconds: 7 * 24 * 3600 }),
     ],
   }),
 )

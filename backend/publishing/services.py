@@ -1,0 +1,271 @@
+"""Publishing for marketers: one generic flow (create, edit, delete, move between the states of
+backend/lib/publication.py, log every move) over a registry of publishable kinds.
+
+A kind is a table with the publication columns plus how to turn bodies into columns and rows into
+the admin shape. Tours and exhibitions join with one `register(...)` line each in their own room.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from piccolo.table import Table
+
+from backend.lib.auth import AuthUser
+from backend.lib.db import is_unique_violation, write_transaction
+from backend.lib.problems import Conflict, Forbidden, InvalidInput, NotFound
+from backend.lib.publication import STATES, can_move
+from backend.publishing.schemas import TransitionIn, TransitionOut
+from backend.publishing.tables import Transition
+
+log = logging.getLogger("changxiang.publishing")
+
+
+@dataclass(frozen=True)
+class Publishable:
+    """How the flow handles one kind: the table, the body types, body → columns, row → admin shape,
+    and what to tell the public side when an item changes."""
+
+    table: type[Table]
+    create: type[msgspec.Struct]
+    patch: type[msgspec.Struct]
+    columns: Callable[[Any], Awaitable[dict]]
+    patch_columns: Callable[[Any, dict], Awaitable[dict]]
+    out: Callable[[dict], msgspec.Struct]
+    changed: Callable[[], Awaitable[None]] | None = None
+
+
+KINDS: dict[str, Publishable] = {}
+
+
+def register(kind: str, spec: Publishable) -> None:
+    KINDS[kind] = spec
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _kind(kind: str) -> Publishable:
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise NotFound("unknown_kind", f"nothing publishable called {kind!r} (one of: {', '.join(sorted(KINDS))})")
+    return spec
+
+
+def _aware(dt: datetime) -> datetime:
+    if dt.tzinfo is None:
+        raise InvalidInput("invalid_date", "publish_at needs a UTC offset", field="publish_at")
+    return dt.astimezone(UTC)
+
+
+class PublishingService:
+    def __init__(self, second_reviewer: bool = False) -> None:
+        self.second_reviewer = second_reviewer
+
+    async def _row(self, spec: Publishable, item_id: int) -> dict:
+        row = await spec.table.select().where(spec.table.id == item_id).first()
+        if row is None:
+            raise NotFound("item_not_found", f"no item {item_id}")
+        return row
+
+    async def _changed(self, spec: Publishable) -> None:
+        if spec.changed is not None:
+            await spec.changed()
+
+    async def list(self, kind: str, status: str | None, limit: int, offset: int) -> tuple[list, int]:
+        spec = _kind(kind)
+        table = spec.table
+        query = table.select()
+        count = table.count()
+        if status:
+            if status not in STATES:
+                raise InvalidInput("invalid_status", f"status is one of {', '.join(STATES)}", field="status")
+            query = query.where(table.status == status)
+            count = count.where(table.status == status)
+        rows = await query.order_by(table.updated_at, ascending=False).order_by(table.id).limit(limit).offset(offset)
+        return [spec.out(r) for r in rows], await count
+
+    async def get(self, kind: str, item_id: int) -> msgspec.Struct:
+        spec = _kind(kind)
+        return spec.out(await self._row(spec, item_id))
+
+    def decode(self, kind: str, body: bytes, patch: bool = False) -> msgspec.Struct:
+        spec = _kind(kind)
+        try:
+            return msgspec.json.decode(body, type=spec.patch if patch else spec.create)
+        except msgspec.ValidationError as exc:
+            raise InvalidInput("validation_error", f"invalid input: {exc}") from None
+        except msgspec.DecodeError:
+            raise InvalidInput("bad_request", "the body is not JSON") from None
+
+    async def create(self, kind: str, user: AuthUser, data: msgspec.Struct) -> msgspec.Struct:
+        """A new item starts as a draft, whatever the body says."""
+        spec = _kind(kind)
+        cols = await spec.columns(data)
+        publish_at = getattr(data, "publish_at", None)
+        table = spec.table
+        try:
+            rows = await table.insert(
+                table(
+                    **cols,
+                    status="draft",
+                    publish_at=_aware(publish_at) if publish_at else None,
+                    created_by=user.id,
+                    updated_at=utc_now(),
+                )
+            ).returning(table.id)
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict("slug_taken", f"{cols.get('slug')!r} is taken") from None
+            raise
+        return spec.out(await self._row(spec, rows[0]["id"]))
+
+    async def update(self, kind: str, item_id: int, data: msgspec.Struct) -> msgspec.Struct:
+        spec = _kind(kind)
+        current = await self._row(spec, item_id)
+        cols = await spec.patch_columns(data, current)
+        publish_at = getattr(data, "publish_at", None)
+        if publish_at is not None:
+            cols["publish_at"] = _aware(publish_at)
+        if not cols:
+            raise InvalidInput("empty_patch", "nothing to change")
+        table = spec.table
+        values = {getattr(table, k): v for k, v in cols.items()}
+        values[table.updated_at] = utc_now()
+        await table.update(values).where(table.id == item_id)
+        await self._changed(spec)
+        return spec.out(await self._row(spec, item_id))
+
+    async def delete(self, kind: str, item_id: int) -> None:
+        """Only drafts and archived items may go: what the public has seen is archived first."""
+        spec = _kind(kind)
+        table = spec.table
+        row = await self._row(spec, item_id)
+        deleted = (
+            await table.delete()
+            .where((table.id == item_id) & table.status.is_in(["draft", "archived"]))
+            .returning(table.id)
+        )
+        if not deleted:
+            raise Conflict("not_deletable", f"a {row['status']} item can't be deleted: archive it first")
+        await self._changed(spec)
+
+    async def transition(self, kind: str, item_id: int, user: AuthUser, data: TransitionIn) -> msgspec.Struct:
+        spec = _kind(kind)
+        table = spec.table
+        row = await self._row(spec, item_id)
+        current, target = row["status"], data.to
+        if not can_move(current, target):
+            raise Conflict("illegal_transition", f"{current} → {target} is not a move the flow allows")
+        now = utc_now()
+        values: dict = {table.status: target, table.updated_at: now}
+        if target == "scheduled":
+            publish_at = _aware(data.publish_at) if data.publish_at else row["publish_at"]
+            if publish_at is None:
+                raise InvalidInput("publish_at_required", "scheduling needs publish_at", field="publish_at")
+            values[table.publish_at] = publish_at
+        if target == "published":
+            values[table.published_at] = row["published_at"] or now
+        if self.second_reviewer and target in ("scheduled", "published") and current == "in_review":
+            submitted = (
+                await Transition.select(Transition.user_id)
+                .where(
+                    (Transition.kind == kind) & (Transition.item_id == item_id) & (Transition.to_state == "in_review")
+                )
+                .order_by(Transition.id, ascending=False)
+                .first()
+            )
+            if submitted is not None and submitted["user_id"] == user.id and "admin" not in user.roles:
+                raise Forbidden("second_reviewer_required", "another marketer must approve what you submitted")
+        async with write_transaction():
+            moved = (
+                await table.update(values).where((table.id == item_id) & (table.status == current)).returning(table.id)
+            )
+            if not moved:
+                raise Conflict("state_changed", "the item changed state meanwhile; reload and retry")
+            await Transition.insert(
+                Transition(kind=kind, item_id=item_id, from_state=current, to_state=target, user_id=user.id, at=now)
+            )
+        await self._changed(spec)
+        return spec.out(await self._row(spec, item_id))
+
+    async def history(self, kind: str, item_id: int) -> list[TransitionOut]:
+        spec = _kind(kind)
+        await self._row(spec, item_id)
+        rows = (
+            await Transition.select()
+            .where((Transition.kind == kind) & (Transition.item_id == item_id))
+            .order_by(Transition.id)
+        )
+        return [
+            TransitionOut(
+                kind=r["kind"],
+                item_id=r["item_id"],
+                from_state=r["from_state"],
+                to_state=r["to_state"],
+                user_id=r["user_id"],
+                at=r["at"],
+            )
+            for r in rows
+        ]
+
+    async def publish_due(self) -> int:
+        """Scheduled items whose publish_at has come become published (the move is logged with no user).
+        Each UPDATE is conditional, so replicas sweeping at once move each item once."""
+        now = utc_now()
+        moved_total = 0
+        for kind, spec in KINDS.items():
+            table = spec.table
+            due = await table.select(table.id, table.publish_at).where(
+                (table.status == "scheduled") & (table.publish_at <= now)
+            )
+            for row in due:
+                async with write_transaction():
+                    moved = (
+                        await table.update(
+                            {table.status: "published", table.published_at: row["publish_at"], table.updated_at: now}
+                        )
+                        .where((table.id == row["id"]) & (table.status == "scheduled"))
+                        .returning(table.id)
+                    )
+                    if moved:
+                        await Transition.insert(
+                            Transition(
+                                kind=kind, item_id=row["id"], from_state="scheduled", to_state="published", at=now
+                            )
+                        )
+                moved_total += len(moved)
+            if due:
+                await self._changed(spec)
+        return moved_total
+
+
+publishing = PublishingService()
+
+
+def _register_builtin() -> None:
+    from backend.events import services as ev
+    from backend.events.schemas import ArticleIn, ArticlePatch, EventIn, EventPatch
+    from backend.events.tables import Article, Event
+
+    register(
+        "events",
+        Publishable(
+            Event, EventIn, EventPatch, ev.event_columns, ev.event_patch_columns, ev.event_admin_out, ev.events.changed
+        ),
+    )
+    register(
+        "articles",
+        Publishable(
+            Article, ArticleIn, ArticlePatch, ev.article_columns, ev.article_patch_columns, ev.article_admin_out
+        ),
+    )
+
+
+_register_builtin()
