@@ -25,11 +25,6 @@ from backend.accounts.services import accounts
 from backend.amenities.controllers import AmenityController
 from backend.amenities.services import index as amenity_index
 from backend.audit.middleware import audit_middleware
-from backend.exhibitions.controllers import ExhibitionController
-from backend.governance.controllers import GovernanceController, TourGroupController
-from backend.governance.services import occupancy
-from backend.governance.worker import gov_bridge
-from backend.lib import live_events
 from backend.events.controllers import (
     ArticleController,
     EventController,
@@ -37,6 +32,11 @@ from backend.events.controllers import (
     MyCalendarController,
 )
 from backend.events.services import events as event_catalog
+from backend.exhibitions.controllers import ExhibitionController
+from backend.governance.controllers import GovernanceController, TourGroupController
+from backend.governance.services import occupancy
+from backend.governance.worker import gov_bridge
+from backend.lib import live_events
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler

@@ -229,6 +229,47 @@ register_dataset(
         _lat_lng,
     )
 )
+async def event_rows(lang: Lang) -> list[dict]:
+    """The published calendar's occurrences over the next 90 days (one row an occurrence)."""
+    from backend.events.services import EventQuery, events
+
+    start = datetime.now(UTC)
+    page = await events.list(EventQuery(lang=lang, start=start, end=start + timedelta(days=90)), limit=5000)
+    return [
+        {
+            "occurrence_id": e.occurrence_id,
+            "slug": e.slug,
+            "title": e.title,
+            "category": e.category,
+            "starts_at": e.starts_at.isoformat(),
+            "ends_at": e.ends_at.isoformat(),
+            "venue_slug": e.venue_slug or "",
+            "place": e.place,
+            "district": e.district,
+            "price_fen": e.price_fen,
+            "free": e.price_fen == 0,
+            "lat": e.location.lat,
+            "lng": e.location.lng,
+        }
+        for e in page.items
+    ]
+
+
+register_dataset(
+    Dataset(
+        "events",
+        {"zh": "常州文旅活动日历", "en": "Changzhou culture and tourism events calendar"},
+        {
+            "zh": "未来 90 天已发布的演出、展览、节庆、讲座、亲子活动等，每场一行：时间、地点（WGS-84）、类别、票价。",
+            "en": "Published performances, exhibitions, festivals, lectures and family events over the next 90 "
+            "days, one row an occurrence: time, place (WGS-84), category, price.",
+        },
+        ["events", "calendar", "performances", "exhibitions"],
+        "daily",
+        event_rows,
+        _lat_lng,
+    )
+)
 register_dataset(
     Dataset(
         "daily_visitors",

@@ -267,5 +267,27 @@ def _register_builtin() -> None:
         ),
     )
 
+    from backend.exhibitions.tables import Exhibition
+    from backend.publishing import guides
+    from backend.tours.tables import Tour
+
+    register(
+        "tours",
+        Publishable(
+            Tour, guides.TourIn, guides.TourPatch, guides.tour_columns, guides.tour_patch_columns, guides.tour_admin_out
+        ),
+    )
+    register(
+        "exhibitions",
+        Publishable(
+            Exhibition,
+            guides.ExhibitionIn,
+            guides.ExhibitionPatch,
+            guides.exhibition_columns,
+            guides.exhibition_patch_columns,
+            guides.exhibition_admin_out,
+        ),
+    )
+
 
 _register_builtin()

@@ -129,3 +129,15 @@ async def test_no_name_or_id_number_in_any_dataset(client, make_account):
                 text = body.decode("utf-8-sig")
                 for needle in (name, number, guide, "13912345678", tourist["email"], agency["email"]):
                     assert needle not in text, (dataset, ext, needle)
+
+
+async def test_events_dataset_lists_the_published_calendar(client):
+    catalogue = (await client.get("/api/v1/opendata")).json()
+    assert "events" in {d["identifier"] for d in catalogue["datasets"]}
+    rows = (await client.get("/api/v1/opendata/events.json")).json()
+    items = rows["items"] if isinstance(rows, dict) else rows
+    assert len(items) >= 20 and all(r["starts_at"] and r["category"] for r in items)
+    geo = (await client.get("/api/v1/opendata/events.geojson")).json()
+    assert geo["type"] == "FeatureCollection"
+    lng, lat = geo["features"][0]["geometry"]["coordinates"]
+    assert 119 < lng < 121 and 31 < lat < 33
