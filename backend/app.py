@@ -190,9 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         retrieve_user=_retrieve_user,
         revoked_store=lambda: stores.get("auth"),
     )
-    prometheus = PrometheusConfig(
-        app_name="changxiang", group_path=True, prefix="changxiang", exclude_opt_key="probe"
-    )
+    prometheus = PrometheusConfig(app_name="changxiang", group_path=True, prefix="changxiang", exclude_opt_key="probe")
 
     api = Router(
         path=API_PREFIX,

@@ -7,17 +7,24 @@ import platform
 import sys
 import time
 
-from bench import booking_contention, finder, healthz_overhead, http_venues, lighthouse, scan_throughput
-from bench import booking_contention, finder, http_events, http_venues, scan_throughput
+from bench import (
+    booking_contention,
+    finder,
+    healthz_overhead,
+    http_events,
+    http_venues,
+    lighthouse,
+    scan_throughput,
+)
 
 BENCHMARKS = {
     "venues": http_venues,
     "booking": booking_contention,
     "scans": scan_throughput,
     "finder": finder,
+    "events": http_events,
     "healthz": healthz_overhead,
     "lighthouse": lighthouse,
-    "events": http_events,
 }
 
 
@@ -33,11 +40,7 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         for label, rate, ratio, notes, *target in BENCHMARKS[name].run():
             target = target[0] if target else None
-            mark = (
-                ""
-                if target is None
-                else f"  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
-            )
+            mark = "" if target is None else f"  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
             print(f"{label:<58} {rate:>10.0f} {ratio:>7.2f}  {notes}{mark}")
     return 0
 

@@ -229,6 +229,8 @@ register_dataset(
         _lat_lng,
     )
 )
+
+
 async def event_rows(lang: Lang) -> list[dict]:
     """The published calendar's occurrences over the next 90 days (one row an occurrence)."""
     from backend.events.services import EventQuery, events
