@@ -137,6 +137,7 @@ class DirectiveService:
         ).where(Directive.id == rows[0]["id"])
         occupancy._cached = None
         forget_directives()
+        catalog.forget_pages()
         log.warning(
             "platform directive applied",
             extra={"directive": data.directive_id, "type": data.type, "venues": len(slugs), "slots": len(slots)},

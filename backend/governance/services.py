@@ -208,6 +208,7 @@ class OccupancyService:
         if v is None:
             return None
         self._cached = None
+        catalog.forget_pages()
         live_events.publish("occupancy", _live_payload(v))
         old = await VenueLevel.select(VenueLevel.level).where(VenueLevel.venue_slug == slug).first()
         if old is None:
@@ -276,6 +277,7 @@ class OccupancyService:
 
     def forget_alerts(self) -> None:
         self._alerts = None
+        catalog.forget_pages()
 
     async def _active_alerts(self) -> dict[str, list[dict]]:
         ttl = get_settings().gov_occupancy_cache_s

@@ -27,6 +27,7 @@ log = logging.getLogger("changxiang.venues")
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 VERSION_KEY = "venues:version"
 VERSION_CHECK_S = 1.0  # how stale another replica's edit may be seen
+PAGE_MEMO_S = 1.0  # a list answer is reused this long for the same question
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ class VenueCatalog:
         self._loaded_at = 0.0
         self._checked_at = 0.0
         self._live: Callable[[Lang], Awaitable[dict[str, LiveOverlay]]] | None = None
+        self._pages: dict[tuple, tuple[float, Page[VenueOut]]] = {}
 
     def configure_live(self, source: Callable[[Lang], Awaitable[dict[str, LiveOverlay]]] | None) -> None:
         """Bind where live occupancy, comfort levels, directives and warnings come from (governance)."""
@@ -169,6 +171,11 @@ class VenueCatalog:
 
     def invalidate(self) -> None:
         self._snapshot = None
+        self._pages.clear()
+
+    def forget_pages(self) -> None:
+        """Live figures changed in this process (a movement, a directive, a warning): answer afresh."""
+        self._pages.clear()
 
     async def list(
         self,
@@ -185,6 +192,31 @@ class VenueCatalog:
         if radius_m is not None and near is None:
             raise InvalidInput("radius_without_near", "radius_m needs near=LAT,LNG", field="radius_m")
         snap = await self.snapshot()
+        # the same question within a second gets the same page: live figures move at most once a second
+        # (GOV_OCCUPANCY_CACHE_S) and the opening status once a minute
+        key = (lang, category, district, q, near, radius_m, limit, offset, snap.version)
+        now = time.monotonic()
+        hit = self._pages.get(key)
+        if hit is not None and now - hit[0] < PAGE_MEMO_S:
+            return hit[1]
+        page = await self._list(snap, lang, category, district, q, near, radius_m, limit, offset)
+        if len(self._pages) >= 512:
+            self._pages.clear()
+        self._pages[key] = (now, page)
+        return page
+
+    async def _list(
+        self,
+        snap: Snapshot,
+        lang: Lang,
+        category: str | None,
+        district: str | None,
+        q: str | None,
+        near: Point | None,
+        radius_m: float | None,
+        limit: int,
+        offset: int,
+    ) -> Page[VenueOut]:
         needle = q.strip().lower() if q else ""
         matches = [
             rec
