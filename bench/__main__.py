@@ -7,7 +7,15 @@ import platform
 import sys
 import time
 
-from bench import booking_contention, finder, healthz_overhead, http_venues, lighthouse, scan_throughput
+from bench import (
+    booking_contention,
+    finder,
+    healthz_overhead,
+    http_venues,
+    lighthouse,
+    load_and_faults,
+    scan_throughput,
+)
 
 BENCHMARKS = {
     "venues": http_venues,
@@ -16,6 +24,7 @@ BENCHMARKS = {
     "finder": finder,
     "healthz": healthz_overhead,
     "lighthouse": lighthouse,
+    "faults": load_and_faults,
 }
 
 
@@ -31,11 +40,7 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         for label, rate, ratio, notes, *target in BENCHMARKS[name].run():
             target = target[0] if target else None
-            mark = (
-                ""
-                if target is None
-                else f"  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
-            )
+            mark = "" if target is None else f"  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"
             print(f"{label:<58} {rate:>10.0f} {ratio:>7.2f}  {notes}{mark}")
     return 0
 
