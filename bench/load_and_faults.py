@@ -818,6 +818,14 @@ def _report(
         f"p99 {_pct(calm, 0.99):.1f} ms (budget p99 < {P99_BUDGET_MS:.0f} ms: "
         f"{'held' if _pct(lat, 0.99) < P99_BUDGET_MS else 'NOT held'})"
     )
+    buckets: dict[int, list[float]] = {}
+    for o in done:
+        buckets.setdefault(int((o.due - started) // 30), []).append(o.latency_ms)
+    lines.append(
+        "p99 by 30 s of the run: "
+        + ", ".join(f"{b * 30}s {_pct(v, 0.99):.0f}" for b, v in sorted(buckets.items()))
+        + " (ms)"
+    )
     for f in faults:
         lines.append(f"fault at {f.started - started:6.1f} s: {f.what}; recovered after {f.ended - f.started:.1f} s")
     lines.append("")
