@@ -14,6 +14,7 @@ from bench import (
     http_events,
     http_venues,
     lighthouse,
+    load_and_faults,
     scan_throughput,
 )
 
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "events": http_events,
     "healthz": healthz_overhead,
     "lighthouse": lighthouse,
+    "faults": load_and_faults,
 }
 
 

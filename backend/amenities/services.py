@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import secrets
 import time
@@ -37,9 +38,12 @@ from backend.amenities.tables import Amenity, Evse, OperatorKey
 from backend.lib.geo import EARTH_RADIUS_M, Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.problems import Forbidden, InvalidInput, Unauthenticated
+from backend.lib.stores import STORE_UNAVAILABLE
 from backend.settings import get_settings
 from backend.venues.schemas import LoadReport
 from backend.venues.services import CITY_TZ
+
+log = logging.getLogger("changxiang.amenities")
 
 MIN_CELL_DEG, MAX_CELL_DEG = 0.005, 1.0
 PLACES_PER_CELL = 2.0  # sized so that a few rings of cells around a point hold the nearest ten
@@ -146,7 +150,14 @@ class AmenityIndex:
             return
         store = self._store or MemoryStore()
         self._store = store
-        version = (await store.get(VERSION_KEY) or b"0").decode()
+        try:
+            version = (await store.get(VERSION_KEY) or b"0").decode()
+        except STORE_UNAVAILABLE:  # Redis down: keep the index we have, or build it from the database
+            log.warning("amenity index version unreadable: Redis unavailable")
+            if self._version is not None:
+                self._checked = now
+                return
+            version = "unknown"
         self._checked = now
         if version == self._version:
             return

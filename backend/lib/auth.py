@@ -6,6 +6,7 @@ Roles are enforced here, on the server: a guard refuses before the handler runs.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,9 @@ from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddlewa
 from litestar.stores.base import Store
 
 from backend.lib.problems import Forbidden, Unauthenticated
+from backend.lib.stores import STORE_UNAVAILABLE
+
+log = logging.getLogger("changxiang.auth")
 
 Role = Literal["tourist", "staff", "marketer", "governance", "agency", "admin"]
 ROLES: tuple[Role, ...] = ("tourist", "staff", "marketer", "governance", "agency", "admin")
@@ -112,7 +116,11 @@ def build_jwt_auth(
     async def is_revoked(token: Token, connection: ASGIConnection) -> bool:
         if not token.jti:
             return False
-        return await revoked_store().exists(f"revoked:{token.jti}")
+        try:
+            return await revoked_store().exists(f"revoked:{token.jti}")
+        except STORE_UNAVAILABLE:  # Redis down: gates and bookings go on; see docs/decisions.md
+            log.warning("token revocation not checked: Redis unavailable")
+            return False
 
     return JWTCookieAuth[AuthUser, Token](
         authentication_middleware_class=RememberingJWTMiddleware,

@@ -11,6 +11,7 @@ Counting is a fixed one-minute window: one counter per (limit, who, minute), inc
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from backend.lib.problems import PROBLEM_TYPE_BASE
+from backend.lib.stores import STORE_UNAVAILABLE
 from backend.settings import Settings
 
 WINDOW_S = 60
@@ -112,7 +114,12 @@ def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
         if per_account and user is not None and getattr(user, "id", None) is not None:
             checks.append((f"{name}:acct:{user.id}:{window}", per_account))
         for key, limit in checks:
-            if await count_hit(store, key, WINDOW_S + 5) > limit:
+            try:
+                count = await count_hit(store, key, WINDOW_S + 5)
+            except STORE_UNAVAILABLE:  # Redis down: let the request through rather than fail it
+                log.warning("abuse limit not counted: Redis unavailable", extra={"limit": name})
+                continue
+            if count > limit:
                 body = problem_body(
                     429,
                     "rate_limited",
@@ -136,6 +143,8 @@ def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
 # Litestar's own per-route limiter, kept for routes that want a plain per-address budget of their own.
 from litestar import Request  # noqa: E402
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware  # noqa: E402
+
+log = logging.getLogger("changxiang.limits")
 
 
 class PerRouteRateLimitMiddleware(RateLimitMiddleware):

@@ -1,6 +1,17 @@
-"""The key-value and pub/sub edge: Litestar stores and channels, in-process or Redis (`REDIS_URL`)."""
+"""The key-value and pub/sub edge: Litestar stores and channels, in-process or Redis (`REDIS_URL`).
+
+Redis holds nothing the database does not: caches' version stamps, rate-limit counters, revoked
+tokens, and live events. So a Redis outage degrades the service instead of stopping it (callers catch
+`STORE_UNAVAILABLE`), and everything reconnects by itself when Redis is back, the pub/sub listener
+included (`ReconnectingRedisChannels`).
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Iterable
+from typing import Any
 
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -10,8 +21,14 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
 
 from backend.settings import Settings
+
+log = logging.getLogger("changxiang.stores")
+
+# What a store call raises when Redis cannot be reached (refused, reset, timed out, restarting).
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (RedisError, OSError)
 
 _redis: Redis | None = None
 
@@ -43,9 +60,69 @@ def store_registry(settings: Settings) -> StoreRegistry:
     return StoreRegistry(default_factory=root_redis.with_namespace)
 
 
+class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
+    """Litestar's Redis pub/sub backend, made to outlive a Redis restart.
+
+    Litestar's plugin runs one publishing task and one listening task per process; an error from Redis
+    ends either task for good, and from then on that replica's live streams (SSE) see nothing from
+    the others, while /readyz says all is well. Here a publish that fails is dropped (live events are
+    best effort: the database is the record) and the listener, when its connection fails, waits,
+    subscribes again on a new connection and carries on.
+    """
+
+    def __init__(self, *, redis: Redis, retry_max_s: float = 2.0, **kwargs: Any) -> None:
+        super().__init__(redis=redis, **kwargs)
+        self._wanted: set[str] = set()
+        self._retry_max_s = retry_max_s
+
+    async def subscribe(self, channels: Iterable[str]) -> None:
+        channels = list(channels)
+        self._wanted.update(channels)
+        await super().subscribe(channels)
+
+    async def unsubscribe(self, channels: Iterable[str]) -> None:
+        channels = list(channels)
+        self._wanted.difference_update(channels)
+        await super().unsubscribe(channels)
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        try:
+            await super().publish(data, channels)
+        except STORE_UNAVAILABLE as exc:
+            log.warning("live event dropped: Redis unavailable", extra={"error": str(exc)})
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        while True:
+            try:
+                async for event in super().stream_events():
+                    yield event
+            except STORE_UNAVAILABLE as exc:
+                log.warning("Redis pub/sub connection lost; subscribing again", extra={"error": str(exc)})
+                await self._resubscribe()
+
+    async def _resubscribe(self) -> None:
+        delay = 0.05
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._pub_sub.aclose()
+            except STORE_UNAVAILABLE:
+                pass
+            self._RedisChannelsPubSubBackend__pub_sub = None  # the parent's property opens a new PubSub
+            try:
+                if self._wanted:
+                    await self._pub_sub.subscribe(*self._wanted)
+                return
+            except STORE_UNAVAILABLE:
+                delay = min(delay * 2, self._retry_max_s)
+
+
+def channels_backend(client: Redis | None) -> MemoryChannelsBackend | ReconnectingRedisChannels:
+    return MemoryChannelsBackend(history=50) if client is None else ReconnectingRedisChannels(redis=client)
+
+
 def channels_plugin(settings: Settings, channels: list[str]) -> ChannelsPlugin:
-    client = redis_client(settings)
-    backend = MemoryChannelsBackend(history=50) if client is None else RedisChannelsPubSubBackend(redis=client)
+    backend = channels_backend(redis_client(settings))
     return ChannelsPlugin(backend=backend, channels=channels, create_ws_route_handlers=False)
 
 

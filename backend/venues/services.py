@@ -19,6 +19,7 @@ from backend.lib.geo import Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
+from backend.lib.stores import STORE_UNAVAILABLE
 from backend.venues.schemas import DISTRICT_NAMES, Live, LiveOverlay, LoadReport, VenueContent, VenueOut
 from backend.venues.tables import Venue
 
@@ -160,7 +161,14 @@ class VenueCatalog:
         snap = self._snapshot
         if snap is not None and now - self._checked_at < VERSION_CHECK_S and now - self._loaded_at < self.ttl_s:
             return snap
-        version = (await store.get(VERSION_KEY) or b"0").decode()
+        try:
+            version = (await store.get(VERSION_KEY) or b"0").decode()
+        except STORE_UNAVAILABLE:  # Redis down: serve what we have, or the database's rows
+            log.warning("venue cache version unreadable: Redis unavailable")
+            if snap is not None and now - self._loaded_at < self.ttl_s:
+                self._checked_at = now
+                return snap
+            version = "unknown"
         self._checked_at = now
         if snap is None or snap.version != version or now - self._loaded_at >= self.ttl_s:
             rows = await Venue.select().order_by(Venue.sort_order).order_by(Venue.slug)
