@@ -245,7 +245,10 @@ class OccupancyService:
         return v
 
     async def sales_stopped(self, slug: str) -> bool:
-        v = await self.venue(slug)
+        """Same-day sales stop at 1.0. Read from the figures every reader shares (at most
+        `GOV_OCCUPANCY_CACHE_S` old, forgotten at once on a movement in this process): a booking is not
+        an entry, and the gate itself decides fresh."""
+        v = next((f for f in await self.all() if f.venue_slug == slug), None)
         return v is not None and (v.ratio >= FULL_RATIO or v.status == "closed")
 
     # ---- what venue pages show (see VenueCatalog.configure_live)
