@@ -192,3 +192,64 @@ async def post_many(
     started = time.perf_counter()
     await asyncio.gather(*[worker() for _ in range(connections)])
     return time.perf_counter() - started, answers
+
+
+async def holders_with_passes(tag: str, venue: str, holders: int, password_hash: str) -> list[str]:
+    """`holders` tourists, each with a confirmed booking of a slot running now at `venue` and a pass,
+    written straight to the database (the database must be started); returns their pass ids."""
+    import secrets
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from backend.accounts.tables import User
+    from backend.passes.tables import Pass
+    from backend.reservations.tables import Reservation, Slot
+    from backend.venues.services import CITY_TZ
+
+    now = datetime.now(UTC)
+    today = now.astimezone(CITY_TZ).date()
+    rows: list[dict] = []
+    for first in range(0, holders, 500):  # PostgreSQL takes at most 32,767 parameters a statement
+        rows += await User.insert(
+            *[
+                User(
+                    email=f"holder-{tag}-{i}@changxiang.test",
+                    password_hash=password_hash,
+                    display_name=f"游客{i}",
+                    roles=["tourist"],
+                    venue_slugs=[],
+                )
+                for i in range(first, min(holders, first + 500))
+            ]
+        ).returning(User.id)
+    slot = await Slot.insert(
+        Slot(
+            key=f"{venue}|bench-{tag}",
+            venue_slug=venue,
+            local_date=today,
+            starts_at=now - timedelta(minutes=10),
+            ends_at=now + timedelta(hours=3),
+            capacity=holders,
+            booked=holders,
+            status="open",
+        )
+    ).returning(Slot.id)
+    pass_ids = [secrets.token_hex(8) for _ in rows]
+    for first in range(0, holders, 500):
+        chunk = list(zip(rows[first : first + 500], pass_ids[first : first + 500], strict=True))
+        await Reservation.insert(
+            *[
+                Reservation(
+                    public_id=uuid.uuid4(),
+                    user_id=h["id"],
+                    slot=slot[0]["id"],
+                    venue_slug=venue,
+                    visit_date=today,
+                    status="confirmed",
+                    party_size=1,
+                )
+                for h, _ in chunk
+            ]
+        )
+        await Pass.insert(*[Pass(user_id=h["id"], pass_id=p) for h, p in chunk])
+    return pass_ids

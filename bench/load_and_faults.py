@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import signal
 import socket
 import subprocess
@@ -39,7 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import ROOT, _free_port, bench_env, cli
+from bench.harness import ROOT, _free_port, bench_env, cli, holders_with_passes
 
 VENUE = "changzhou-museum"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/test_load"
@@ -165,8 +164,7 @@ async def _prepare(env: dict[str, str], holders: int) -> Prepared:
     from backend.lib.auth import hash_password
     from backend.lib.db import start_database, stop_database
     from backend.lib.signing_keys import keyring
-    from backend.passes.tables import Pass
-    from backend.reservations.tables import Reservation, Slot
+    from backend.reservations.tables import Slot
     from backend.settings import get_settings
     from backend.venues.services import CITY_TZ
     from backend.venues.tables import Venue
@@ -225,50 +223,7 @@ async def _prepare(env: dict[str, str], holders: int) -> Prepared:
             ]
         ).returning(Slot.id)
         # holders of a running slot today, each with a pass, for the gate
-        holder_rows: list[dict] = []
-        for first in range(0, holders, 500):  # PostgreSQL takes at most 32,767 parameters a statement
-            holder_rows += await User.insert(
-                *[
-                    User(
-                        email=f"faults-holder-{tag}-{i}@changxiang.test",
-                        password_hash=password,
-                        display_name=f"游客{i}",
-                        roles=["tourist"],
-                        venue_slugs=[],
-                    )
-                    for i in range(first, min(holders, first + 500))
-                ]
-            ).returning(User.id)
-        gate_slot = await Slot.insert(
-            Slot(
-                key=f"{VENUE}|faults-gate-{tag}",
-                venue_slug=VENUE,
-                local_date=today,
-                starts_at=now - timedelta(minutes=10),
-                ends_at=now + timedelta(hours=3),
-                capacity=holders,
-                booked=holders,
-                status="open",
-            )
-        ).returning(Slot.id)
-        pass_ids = [secrets.token_hex(8) for _ in holder_rows]
-        for first in range(0, holders, 500):
-            chunk = list(zip(holder_rows[first : first + 500], pass_ids[first : first + 500], strict=True))
-            await Reservation.insert(
-                *[
-                    Reservation(
-                        public_id=uuid.uuid4(),
-                        user_id=h["id"],
-                        slot=gate_slot[0]["id"],
-                        venue_slug=VENUE,
-                        visit_date=today,
-                        status="confirmed",
-                        party_size=1,
-                    )
-                    for h, _ in chunk
-                ]
-            )
-            await Pass.insert(*[Pass(user_id=h["id"], pass_id=p) for h, p in chunk])
+        pass_ids = await holders_with_passes(f"faults-{tag}", VENUE, holders, password)
         key = await keyring.current()
         rng = random.Random(7)
         points = [f"{31.77 + rng.random() * 0.06:.5f},{119.92 + rng.random() * 0.08:.5f}" for _ in range(50)]

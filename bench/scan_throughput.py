@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import bench_env, cli, server, wrk, wrk_script
+from bench.harness import bench_env, cli, holders_with_passes, server, wrk, wrk_script
 
 HOLDERS = 3000
 TARGET = 0.25
@@ -28,15 +27,11 @@ async def _prepare(env: dict[str, str]) -> tuple[str, list[str]]:
     from backend.lib.db import start_database, stop_database
     from backend.lib.signing_keys import keyring
     from backend.passes.codes import make_server_code
-    from backend.passes.tables import Pass
-    from backend.reservations.tables import Reservation, Slot
     from backend.settings import get_settings
-    from backend.venues.services import CITY_TZ
 
     await start_database()
     try:
         now = datetime.now(UTC)
-        today = now.astimezone(CITY_TZ).date()
         tag = uuid.uuid4().hex[:8]
         password = hash_password("bench-password")
         staff = await User.insert(
@@ -48,49 +43,7 @@ async def _prepare(env: dict[str, str]) -> tuple[str, list[str]]:
                 venue_slugs=[VENUE],
             )
         ).returning(User.id)
-        holders: list[dict] = []
-        for start in range(0, HOLDERS, 500):  # PostgreSQL takes at most 32,767 parameters a statement
-            batch = [
-                User(
-                    email=f"holder-{tag}-{i}@changxiang.test",
-                    password_hash=password,
-                    display_name=f"游客{i}",
-                    roles=["tourist"],
-                    venue_slugs=[],
-                )
-                for i in range(start, min(HOLDERS, start + 500))
-            ]
-            holders += await User.insert(*batch).returning(User.id)
-        slot = await Slot.insert(
-            Slot(
-                key=f"{VENUE}|bench-{tag}",
-                venue_slug=VENUE,
-                local_date=today,
-                starts_at=now - timedelta(minutes=10),
-                ends_at=now + timedelta(hours=3),
-                capacity=HOLDERS,
-                booked=HOLDERS,
-                status="open",
-            )
-        ).returning(Slot.id)
-        pass_ids = [secrets.token_hex(8) for _ in holders]
-        for start in range(0, HOLDERS, 500):
-            chunk = list(zip(holders[start : start + 500], pass_ids[start : start + 500], strict=True))
-            await Reservation.insert(
-                *[
-                    Reservation(
-                        public_id=uuid.uuid4(),
-                        user_id=h["id"],
-                        slot=slot[0]["id"],
-                        venue_slug=VENUE,
-                        visit_date=today,
-                        status="confirmed",
-                        party_size=1,
-                    )
-                    for h, _ in chunk
-                ]
-            )
-            await Pass.insert(*[Pass(user_id=h["id"], pass_id=p) for h, p in chunk])
+        pass_ids = await holders_with_passes(tag, VENUE, HOLDERS, password)
         key = await keyring.current()
         issued = int(time.time())
         codes = [make_server_code(key, p, issued) for p in pass_ids]

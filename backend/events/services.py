@@ -8,6 +8,7 @@ import bisect
 import hashlib
 import heapq
 import itertools
+import logging
 import secrets
 import time
 import unicodedata
@@ -43,10 +44,13 @@ from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
 from backend.lib.publication import visible_now
+from backend.lib.stores import STORE_UNAVAILABLE
 from backend.venues.schemas import LoadReport, Localised
 from backend.venues.services import catalog
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger("changxiang.events")
+
 VERSION_KEY = "events:version"
 VERSION_CHECK_S = 1.0
 DEFAULT_WINDOW = timedelta(days=90)  # `to` when only `from` (or nothing) is given
@@ -236,7 +240,10 @@ class EventCatalog:
         self._snapshot = None
         self._generation += 1
         if self._store is not None:
-            await self._store.set(VERSION_KEY, str(time.time_ns()).encode())
+            try:
+                await self._store.set(VERSION_KEY, str(time.time_ns()).encode())
+            except STORE_UNAVAILABLE:  # other replicas see the change at their snapshot's ttl instead
+                log.warning("events cache version not bumped: Redis unavailable")
 
     async def snapshot(self) -> Snapshot:
         store = self._store
@@ -248,7 +255,14 @@ class EventCatalog:
         snap = self._snapshot
         if snap is not None and mono - self._checked_at < VERSION_CHECK_S and mono - self._loaded_at < self.ttl_s:
             return snap
-        version = (await store.get(VERSION_KEY) or b"0").decode()
+        try:
+            version = (await store.get(VERSION_KEY) or b"0").decode()
+        except STORE_UNAVAILABLE:  # Redis down: serve what we have, or the database's rows
+            log.warning("events cache version unreadable: Redis unavailable")
+            if snap is not None and mono - self._loaded_at < self.ttl_s:
+                self._checked_at = mono
+                return snap
+            version = "unknown"
         self._checked_at = mono
         if snap is None or snap.version != version or mono - self._loaded_at >= self.ttl_s:
             generation = self._generation
