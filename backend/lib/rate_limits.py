@@ -50,21 +50,31 @@ def limits_for(settings: Settings, name: str) -> tuple[int | None, int | None]:
 _memory_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 
-async def count_hit(store: Store, key: str, expires_in: int) -> int:
-    """Add one to the counter `key` (made with `expires_in` seconds to live) and return its new value."""
+async def count_hits(store: Store, keys: list[str], expires_in: int) -> list[int]:
+    """Add one to each counter in `keys` (made with `expires_in` seconds to live) and return the new
+    values: one round trip to Redis (a MULTI/EXEC pipeline) whatever the number of keys."""
     if isinstance(store, RedisStore):
-        name = store._make_key(key)
         async with store._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, expires_in)
-            count, _ = await pipe.execute()
-        return int(count)
+            for key in keys:
+                name = store._make_key(key)
+                pipe.incr(name)
+                pipe.expire(name, expires_in)
+            answers = await pipe.execute()
+        return [int(count) for count in answers[::2]]
     loop = asyncio.get_running_loop()
     lock = _memory_locks.setdefault(loop, asyncio.Lock())
+    out = []
     async with lock:
-        count = int(await store.get(key) or 0) + 1
-        await store.set(key, str(count), expires_in=expires_in)
-    return count
+        for key in keys:
+            count = int(await store.get(key) or 0) + 1
+            await store.set(key, str(count), expires_in=expires_in)
+            out.append(count)
+    return out
+
+
+async def count_hit(store: Store, key: str, expires_in: int) -> int:
+    """Add one to the counter `key` and return its new value."""
+    return (await count_hits(store, [key], expires_in))[0]
 
 
 def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> bytes:
@@ -113,12 +123,12 @@ def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
         user = scope.get("user")
         if per_account and user is not None and getattr(user, "id", None) is not None:
             checks.append((f"{name}:acct:{user.id}:{window}", per_account))
-        for key, limit in checks:
-            try:
-                count = await count_hit(store, key, WINDOW_S + 5)
-            except STORE_UNAVAILABLE:  # Redis down: let the request through rather than fail it
-                log.warning("abuse limit not counted: Redis unavailable", extra={"limit": name})
-                continue
+        try:
+            counts = await count_hits(store, [key for key, _ in checks], WINDOW_S + 5) if checks else []
+        except STORE_UNAVAILABLE:  # Redis down: let the request through rather than fail it
+            log.warning("abuse limit not counted: Redis unavailable", extra={"limit": name})
+            counts = [0] * len(checks)
+        for (_key, limit), count in zip(checks, counts, strict=True):
             if count > limit:
                 body = problem_body(
                     429,
