@@ -12,8 +12,11 @@ _claimed_slots: set[int] = set()
 
 
 def resident_id(born: str = "19900307") -> str:
-    """A valid 18-character resident ID (天宁区 320402), unique per call."""
-    first17 = f"320402{born}{next(_serial) % 1000:03d}"
+    """A valid 18-character resident ID (天宁区 320402), unique per call: the sequence number has three
+    digits, so every thousand calls the birth date moves on a day."""
+    n = next(_serial)
+    day = date(int(born[:4]), int(born[4:6]), int(born[6:8])) + timedelta(days=n // 1000)
+    first17 = f"320402{day:%Y%m%d}{n % 1000:03d}"
     return first17 + resident_id_check_char(first17)
 
 
