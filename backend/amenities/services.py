@@ -38,7 +38,7 @@ from backend.amenities.tables import Amenity, Evse, OperatorKey
 from backend.lib.geo import EARTH_RADIUS_M, Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.problems import Forbidden, InvalidInput, Unauthenticated
-from backend.lib.stores import STORE_UNAVAILABLE
+from backend.lib.stores import shared_version
 from backend.settings import get_settings
 from backend.venues.schemas import LoadReport
 from backend.venues.services import CITY_TZ
@@ -150,10 +150,8 @@ class AmenityIndex:
             return
         store = self._store or MemoryStore()
         self._store = store
-        try:
-            version = (await store.get(VERSION_KEY) or b"0").decode()
-        except STORE_UNAVAILABLE:  # Redis down: keep the index we have, or build it from the database
-            log.warning("amenity index version unreadable: Redis unavailable")
+        version = await shared_version(store, VERSION_KEY, "amenity index")
+        if version is None:  # Redis down: keep the index we have, or build it from the database
             if self._version is not None:
                 self._checked = now
                 return

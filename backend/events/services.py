@@ -44,7 +44,7 @@ from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
 from backend.lib.publication import visible_now
-from backend.lib.stores import STORE_UNAVAILABLE
+from backend.lib.stores import STORE_UNAVAILABLE, shared_version
 from backend.venues.schemas import LoadReport, Localised
 from backend.venues.services import catalog
 
@@ -255,10 +255,8 @@ class EventCatalog:
         snap = self._snapshot
         if snap is not None and mono - self._checked_at < VERSION_CHECK_S and mono - self._loaded_at < self.ttl_s:
             return snap
-        try:
-            version = (await store.get(VERSION_KEY) or b"0").decode()
-        except STORE_UNAVAILABLE:  # Redis down: serve what we have, or the database's rows
-            log.warning("events cache version unreadable: Redis unavailable")
+        version = await shared_version(store, VERSION_KEY, "events catalogue")
+        if version is None:  # Redis down: serve what we have, or the database's rows
             if snap is not None and mono - self._loaded_at < self.ttl_s:
                 self._checked_at = mono
                 return snap

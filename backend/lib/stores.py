@@ -117,6 +117,17 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
                 delay = min(delay * 2, self._retry_max_s)
 
 
+async def shared_version(store: Store, key: str, what: str) -> str | None:
+    """The version stamp (`key`) that replicas bump when `what` changes, so each process knows when to
+    re-read its own snapshot; None while Redis is down (logged): the caller keeps the snapshot it has,
+    or reads the database."""
+    try:
+        return (await store.get(key) or b"0").decode()
+    except STORE_UNAVAILABLE:
+        log.warning("%s version unreadable: Redis unavailable", what)
+        return None
+
+
 def channels_backend(client: Redis | None) -> MemoryChannelsBackend | ReconnectingRedisChannels:
     return MemoryChannelsBackend(history=50) if client is None else ReconnectingRedisChannels(redis=client)
 

@@ -19,7 +19,7 @@ from backend.lib.geo import Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
-from backend.lib.stores import STORE_UNAVAILABLE
+from backend.lib.stores import shared_version
 from backend.venues.schemas import DISTRICT_NAMES, Live, LiveOverlay, LoadReport, VenueContent, VenueOut
 from backend.venues.tables import Venue
 
@@ -161,10 +161,8 @@ class VenueCatalog:
         snap = self._snapshot
         if snap is not None and now - self._checked_at < VERSION_CHECK_S and now - self._loaded_at < self.ttl_s:
             return snap
-        try:
-            version = (await store.get(VERSION_KEY) or b"0").decode()
-        except STORE_UNAVAILABLE:  # Redis down: serve what we have, or the database's rows
-            log.warning("venue cache version unreadable: Redis unavailable")
+        version = await shared_version(store, VERSION_KEY, "venue catalogue")
+        if version is None:  # Redis down: serve what we have, or the database's rows
             if snap is not None and now - self._loaded_at < self.ttl_s:
                 self._checked_at = now
                 return snap
