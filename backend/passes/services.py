@@ -266,8 +266,8 @@ def decide_entry(
 
 
 class ScanService:
-    async def _decide(self, staff: AuthUser, data: ScanIn, at: datetime) -> tuple[str, dict | None, dict | None]:
-        """(result, reservation row, pass row) without writing anything."""
+    async def _decide(self, venue: VenueRecord, data: ScanIn, at: datetime) -> tuple[str, dict | None, dict | None]:
+        """(result, reservation row, pass row) at `venue` without writing anything."""
         try:
             code = await verify_code(data.code, keyring, at)
         except CodeRejected as rejected:
@@ -279,7 +279,7 @@ class ScanService:
         if p["revoked_at"] is not None or p["device_revoked"]:
             return "revoked", None, p
         rows = [r for r in rows if r["id"] is not None]
-        early = timedelta(minutes=(await _early_minutes({data.venue_slug}))[data.venue_slug])
+        early = timedelta(minutes=venue.row["entry_early_minutes"])
         result, r = decide_entry(rows, data.venue_slug, data.direction, at, early)
         if result == "wrong_venue" and await Reservation.exists().where(
             (Reservation.user_id == p["user_id"])
@@ -303,7 +303,7 @@ class ScanService:
         nonce = f"{data.venue_slug}:{data.nonce or uuid.uuid4().hex}"
         if data.nonce and (stored := await self._stored(nonce)) is not None:
             return stored
-        result, r, p = await self._decide(staff, data, at)
+        result, r, p = await self._decide(venue, data, at)
         if result == "ok" and data.direction == "in" and not offline and r is not None:
             from backend.governance.services import occupancy  # governance reads the scan log
 
