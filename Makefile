@@ -16,7 +16,7 @@ help:
 	@echo "make run    - set up and start the server on SQLite (http://127.0.0.1:8000)"
 	@echo "make test   - set up and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL for PostgreSQL+Redis)"
 	@echo "make bench  - benchmarks, printed as ratios against baselines measured in the same run"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, mypy, the import contract (lint-imports), ESLint"
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -44,14 +44,15 @@ db: $(STAMPS)/venv
 	$(BIN)/changxiang migrate
 	$(BIN)/changxiang load-content
 
+# development mode (README): SMS sign-in codes on the console, the Stripe stand-in when no keys are set
 run: setup db
-	$(BIN)/changxiang run
+	CHANGXIANG_DEV=$${CHANGXIANG_DEV:-1} $(BIN)/changxiang run
 
 # Debian packages the tests use: Chromium (not a downloaded browser) for the end-to-end tests, CJK
 # fonts for its screenshots, and zbar + librsvg to read the pass QR as an ordinary reader would.
-DEBIAN_TEST_PACKAGES := chromium fonts-noto-cjk zbar-tools librsvg2-bin
+DEBIAN_TEST_PACKAGES := chromium fonts-noto-cjk zbar-tools librsvg2-bin ffmpeg
 test-packages:
-	@{ test -x /usr/bin/chromium && command -v zbarimg >/dev/null && command -v rsvg-convert >/dev/null; } || \
+	@{ test -x /usr/bin/chromium && command -v zbarimg >/dev/null && command -v rsvg-convert >/dev/null && command -v ffmpeg >/dev/null; } || \
 	  { $(SUDO) apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_TEST_PACKAGES) >/dev/null; }
 
@@ -59,7 +60,9 @@ wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
-test: setup test-packages
+# `make test` is the lint, the PWA's unit tests (Vitest) and the whole pytest suite.
+test: setup test-packages lint
+	cd pwa && npm run --silent test:unit
 	$(BIN)/pytest -q
 
 # The second pass CI runs: the same suite on PostgreSQL and Redis.
@@ -69,8 +72,14 @@ test-pg:
 bench: setup wrk
 	$(BIN)/python -m bench
 
-lint: $(STAMPS)/venv
-	$(BIN)/ruff check backend integrations tests bench
+# ruff (style), mypy (strict on lib/ and every services.py: pyproject.toml [tool.mypy]), the floors of
+# ARCHITECTURE.md (lint-imports: pyproject.toml [tool.importlinter]) and ESLint on the PWA.
+lint: $(STAMPS)/venv $(STAMPS)/npm
+	$(BIN)/ruff check backend integrations tests bench tools
+	$(BIN)/ruff format --check --quiet backend integrations tests bench tools
+	MYPY=$(BIN)/mypy bash tools/typecheck.sh
+	$(BIN)/lint-imports --no-cache
+	cd pwa && npm run --silent lint
 
 clean:
 	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist var *.egg-info

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import logging
-import mimetypes
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Contact, License
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from litestar.response import File
-from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from backend.accounts.controllers import AdminUsersController, AuthController, MeController
@@ -25,6 +20,10 @@ from backend.accounts.services import accounts
 from backend.amenities.controllers import AmenityController
 from backend.amenities.services import index as amenity_index
 from backend.audit.middleware import audit_middleware
+from backend.cases.changes import case_changed
+from backend.cases.controllers import CaseController
+from backend.cases.routing import use_merchants as route_cases_by_merchant
+from backend.cases.worker import case_deadlines
 from backend.events.controllers import (
     ArticleController,
     EventController,
@@ -33,39 +32,82 @@ from backend.events.controllers import (
 )
 from backend.events.services import events as event_catalog
 from backend.exhibitions.controllers import ExhibitionController
+from backend.forecast.controllers import ForecastController, OfferController, PeaksController
+from backend.forecast.rebooking import rebooking
+from backend.forecast.services import forecasts
+from backend.forecast.worker import offer_sweeper
+from backend.governance.case_bridge import merchant_district, on_case_changed
 from backend.governance.controllers import GovernanceController, TourGroupController
-from backend.governance.services import occupancy
+from backend.governance.services import supervision
 from backend.governance.worker import gov_bridge
 from backend.lib import live_events
 from backend.lib.auth import PUBLIC, build_jwt_auth
+from backend.lib.client_config import get_client_config
+from backend.lib.csrf import csrf_middleware
 from backend.lib.db import ping_database, start_database, stop_database
-from backend.lib.problems import _http_to_problem, problem_details_plugin, unexpected_error_handler
+from backend.lib.input_guard import input_guard
+from backend.lib.openapi import OpenAPIContract, render_plugins, schema_ui_routes
+from backend.lib.problems import problem_details_plugin, unexpected_error_handler
+from backend.lib.proxies import trusted_proxy_middleware
 from backend.lib.rate_limits import abuse_limit_middleware
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.security_headers import security_headers_hook
+from backend.lib.sketch_tiles import sketch_tile
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
-from backend.opendata.controllers import OpenDataController
+from backend.lib.web_shell import media_routes, pwa_routes, spa_fallback
+from backend.media.controllers import UploadController
+from backend.media.pictures import picture_variant
+from backend.occupancy.popularity import recent_visitors
+from backend.occupancy.services import occupancy_changed
+from backend.opendata.controllers import CrowdFeedController, OpenDataController
 from backend.passes.controllers import PassController, ScanController
+from backend.passes.extensions import extensions as pass_extensions
 from backend.payments.controllers import CheckoutController, StripeWebhookController
+from backend.payments.services import payments
+from backend.plans.controllers import PlanController
 from backend.publishing.admin_site import piccolo_admin_site
 from backend.publishing.controllers import PublishingController
 from backend.publishing.services import publishing
+from backend.reservations.contacts import DeskController
 from backend.reservations.controllers import (
     NotificationController,
     ReservationController,
     SlotController,
 )
-from backend.reservations.services import reservations
+from backend.reservations.disruptions import booking_disrupted
+from backend.reservations.services import paid_bookings, reservations
+from backend.search.controllers import GuideController, SearchController
+from backend.search.guide import guide
+from backend.search.services import search
 from backend.settings import Settings, get_settings
+from backend.tickets.controllers import (
+    MyShowController,
+    PerformanceController,
+    QuoteController,
+    ShowController,
+    TicketTypeController,
+)
+from backend.tickets.services import booking_ticketing, tickets
 from backend.tours.controllers import PoiController, TourController
 from backend.venues.controllers import VenueController
 from backend.venues.services import catalog
+from backend.vouchers.cards import admit as admit_card
+from backend.vouchers.controllers import (
+    CampaignController,
+    MerchantController,
+    MyCouponsController,
+    RedemptionController,
+    SettlementController,
+)
+from backend.vouchers.lottery import draw_due
+from backend.vouchers.merchants import known_merchants
+from backend.vouchers.wallet import pass_entitlements
+from integrations.llm.chat import OpenAICompatibleChat
 
 log = logging.getLogger("changxiang")
 
 API_PREFIX = "/api/v1"
-NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/", "/media/")
-CHANNELS = ["scans", "occupancy", "notifications"]
+CHANNELS = ["scans", "occupancy", "notifications", "cases"]
 # the liveness probe: polled constantly, says nothing about users, so neither timed by Prometheus nor
 # passed through compression (its body is tiny): it stays as cheap as a bare app's (bench `healthz`)
 PROBE = {"probe": True}
@@ -94,83 +136,6 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def _spa_fallback(index: Path):
-    """Client-side routes (`/venues/x`) get the app shell; API and asset misses stay problem+json."""
-
-    def handler(request: Request, exc: NotFoundException) -> Response:
-        path = request.url.path
-        last = path.rsplit("/", 1)[-1]
-        if (
-            request.method in ("GET", "HEAD")
-            and index.is_file()
-            and not path.startswith(NON_APP_PREFIXES)
-            and "." not in last
-        ):
-            return File(
-                index, content_disposition_type="inline", media_type="text/html", headers={"Cache-Control": "no-cache"}
-            )
-        return _http_to_problem(exc).to_response(request)
-
-    return handler
-
-
-mimetypes.add_type("audio/ogg", ".opus")  # Ogg Opus tour narration (content/make_audio.py)
-
-
-def _media_cors(response: Response) -> Response:
-    """Tour audio and exhibition images may be loaded by IIIF viewers on other sites."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def _media_routes(content_dir: Path) -> list:
-    """content/media (tour audio, exhibition images) as static files at /media."""
-    media = content_dir / "media"
-    if not media.is_dir():
-        return []
-    return [
-        create_static_files_router(
-            path="/media",
-            directories=[media],
-            opt=PUBLIC,
-            include_in_schema=False,
-            name="media",
-            after_request=_media_cors,
-            cache_control=CacheControlHeader(public=True, max_age=86_400),
-        )
-    ]
-
-
-def _pwa_routes(dist: Path) -> list:
-    if not (dist / "index.html").is_file():
-        log.warning("PWA build missing at %s: run `make pwa`", dist)
-        return []
-    routes = []
-    if (dist / "assets").is_dir():
-        routes.append(
-            create_static_files_router(
-                path="/assets",
-                directories=[dist / "assets"],
-                opt=PUBLIC,
-                include_in_schema=False,
-                cache_control=CacheControlHeader(public=True, max_age=31_536_000, immutable=True),
-                name="pwa_assets",
-            )
-        )
-    routes.append(
-        create_static_files_router(
-            path="/",
-            directories=[dist],
-            html_mode=True,
-            opt=PUBLIC,
-            include_in_schema=False,
-            name="pwa",
-            cache_control=CacheControlHeader(no_cache=True),
-        )
-    )
-    return routes
-
-
 async def _retrieve_user(token, _connection):
     try:
         user_id = int(token.sub)
@@ -195,12 +160,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     api = Router(
         path=API_PREFIX,
         route_handlers=[
+            get_client_config,
             AuthController,
             MeController,
             AdminUsersController,
             VenueController,
+            ForecastController,
+            PeaksController,
+            OfferController,
             SlotController,
             ReservationController,
+            DeskController,
             NotificationController,
             PassController,
             ScanController,
@@ -213,11 +183,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GovernanceController,
             TourGroupController,
             OpenDataController,
+            CrowdFeedController,
             EventController,
             EventFeedController,
             MyCalendarController,
             ArticleController,
             PublishingController,
+            SearchController,
+            GuideController,
+            PlanController,
+            CaseController,
+            UploadController,
+            MerchantController,
+            CampaignController,
+            MyCouponsController,
+            RedemptionController,
+            SettlementController,
+            TicketTypeController,
+            QuoteController,
+            PerformanceController,
+            ShowController,
+            MyShowController,
         ],
     )
 
@@ -248,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await anyio.sleep(settings.sweep_interval_s)
                 try:
                     await publishing.publish_due()
+                    await draw_due()  # voucher lotteries whose applications have closed
                 except Exception:  # noqa: BLE001 - keep going; the next pass retries
                     log.exception("publishing sweep failed")
 
@@ -256,7 +243,46 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
             tg.cancel_scope.cancel()
 
+    def wire_rooms() -> None:
+        """Bind the process-wide rooms to this app's stores and channels. Done when the app starts, not
+        when it is built: an app built only to read its routes or schema must not rebind them."""
+        catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
+        catalog.configure_live(supervision.overlay)
+        catalog.configure_popularity(recent_visitors)  # sort=popular: the gates' counts of recent weeks
+        # the supervision bridge hears of every movement (occupancy's signal)
+        occupancy_changed.connect(supervision.on_occupancy_changed)
+        # disrupted bookings get rebooking offers (reservations' signal; the forecast room's receiver)
+        booking_disrupted.connect(rebooking.on_booking_disrupted)
+        # ... and of every case opened, escalated or resolved (the platform's outbox, the district's users)
+        case_changed.connect(on_case_changed)
+        route_cases_by_merchant(merchant_district)  # a case about a merchant goes to the merchant's district
+        # reservations pay through the payment port; payments tell reservations what became of the money
+        reservations.use_payments(payments)
+        payments.use_bookings(paid_bookings)
+        # bookings price visitors by the tickets room's rules and book its performances; events show them
+        reservations.use_ticketing(booking_ticketing)
+        event_catalog.use_ticketing(tickets.event_ticketing)
+        live_events.bind(channels.publish)
+        amenity_index.configure(stores.get("cache"))
+        event_catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
+        forecasts.configure(stores.get("cache"))
+        publishing.second_reviewer = settings.publish_second_reviewer
+        # search's index is rebuilt when content changes: its own version key, bumped on every publishing move
+        search.configure(stores.get("cache"))
+        if search.changed not in publishing.listeners:
+            publishing.listeners.append(search.changed)
+        guide.use_model(
+            OpenAICompatibleChat(settings.guide_llm_url, settings.guide_llm_model, settings.guide_llm_key)
+            if settings.guide_llm_url
+            else None
+        )
+        accounts.use_merchants(known_merchants)  # merchant accounts are bound to the vouchers room's register
+        # coupons and cards are entitlements on the one pass; cards admit at the gate (passes/extensions.py)
+        pass_extensions.entitlements[:] = [pass_entitlements]
+        pass_extensions.gate = admit_card
+
     async def on_startup(app: Litestar) -> None:
+        wire_rooms()
         await start_database()
         if settings.admin_email and settings.admin_password:
             await accounts.ensure_admin(settings.admin_email, settings.admin_password)
@@ -272,13 +298,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await stop_database()
         await close_redis()
 
-    catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
-    catalog.configure_live(occupancy.overlay)
     channels = channels_plugin(settings, CHANNELS)
-    live_events.bind(channels.publish)
-    amenity_index.configure(stores.get("cache"))
-    event_catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
-    publishing.second_reviewer = settings.publish_second_reviewer
     index = settings.pwa_dist / "index.html"
     return Litestar(
         route_handlers=[
@@ -287,17 +307,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
             readyz,
             MetricsController,
             piccolo_admin_site,
-            *_media_routes(settings.content_dir),
-            *_pwa_routes(settings.pwa_dist),
+            picture_variant,
+            sketch_tile,
+            *media_routes(settings.content_dir),
+            *schema_ui_routes(settings.pwa_dist),
+            *pwa_routes(settings.pwa_dist),
         ],
-        plugins=[problem_details_plugin, channels],
+        plugins=[problem_details_plugin, channels, OpenAPIContract()],
         on_app_init=[jwt_auth.on_app_init],
         on_startup=[on_startup],
-        lifespan=[sweeper, publisher, gov_bridge],
+        lifespan=[sweeper, publisher, offer_sweeper, gov_bridge, case_deadlines],
         on_shutdown=[on_shutdown],
-        middleware=[request_context_middleware, prometheus.middleware, abuse_limit_middleware, audit_middleware],
+        middleware=[
+            trusted_proxy_middleware,
+            request_context_middleware,
+            prometheus.middleware,
+            csrf_middleware,
+            abuse_limit_middleware,
+            input_guard(settings.max_body_bytes),
+            audit_middleware,
+            live_events.stream_guard_middleware,
+        ],
         before_send=[security_headers_hook(settings)],
-        exception_handlers={NotFoundException: _spa_fallback(index), Exception: unexpected_error_handler},
+        exception_handlers={NotFoundException: spa_fallback(index), Exception: unexpected_error_handler},
         stores=stores,
         state=State({"settings": settings, "jwt_auth": jwt_auth}),
         request_max_body_size=settings.max_body_bytes,
@@ -313,7 +345,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             contact=Contact(name="Changxiang developers"),
             license=License(name="Apache-2.0", identifier="Apache-2.0"),
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
         ),
         logging_config=None,
         debug=False,

@@ -21,6 +21,12 @@ APP_REGISTRY = AppRegistry(
         "backend.audit.piccolo_app",
         "backend.events.piccolo_app",
         "backend.publishing.piccolo_app",
+        "backend.forecast.piccolo_app",
+        "backend.vouchers.piccolo_app",
+        "backend.media.piccolo_app",
+        "backend.cases.piccolo_app",
+        "backend.plans.piccolo_app",
+        "backend.tickets.piccolo_app",
         "piccolo.apps.user.piccolo_app",
         "piccolo_api.session_auth.piccolo_app",
     ]

@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gov_occupancy_push_s: float = 60.0
     gov_daily_report_hour: int = 22
     gov_occupancy_cache_s: float = 1.0
+    # tour groups (docs/payments.md): seats one agency may hold or book per visit day, and its share of a slot
+    agency_seats_per_day: int = 400
+    agency_slot_share: float = 0.3
     # abuse limits (docs/security.md): requests a minute per address and per account, login lock-out
     booking_limit_per_account: int = 20
     booking_limit_per_address: int = 300
@@ -52,9 +55,66 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scan_limit_per_address: int = 6000
     login_lockout_failures: int = 10
     login_lockout_s: int = 900
+    # who the client is (lib/proxies.py): addresses/networks of our reverse proxies, whose
+    # X-Forwarded-For is believed; none by default (the direct peer is the client)
+    trusted_proxies: tuple[str, ...] = ()
+    # the app's own origin (https://host), for the CSRF check of cookie-authenticated writes (lib/csrf.py);
+    # unset: the request's own Host
+    public_url: str | None = None
+    # live event streams (SSE, lib/live_events.py): open streams per account, and how often a stream
+    # checks that its token is still good (logout ends it)
+    streams_per_account: int = 5
+    stream_check_s: float = 5.0
     max_body_bytes: int = 1024 * 1024
     hsts: bool = False  # also sent whenever the request came over TLS (X-Forwarded-Proto: https)
     publish_second_reviewer: bool = False  # in_review → scheduled|published needs another marketer
+    # pass and gate devices (docs/pass-code.md): active device certificates per pass and gate devices per
+    # staff account (the newest wins, the oldest is revoked); how long after its last sync an offline
+    # gate's signed scans are trusted
+    device_certs_per_pass: int = 3
+    gate_devices_per_staff: int = 3
+    offline_trust_window_s: int = 12 * 3600
+    # the guide's chat model (docs/search.md): an OpenAI-compatible API base, its key and model name; unset:
+    # answers are composed from retrieval alone
+    guide_llm_url: str | None = None
+    guide_llm_key: str | None = None
+    guide_llm_model: str = "deepseek-chat"
+    # help, complaints and SOS (docs/cases.md): seconds to acknowledge (an SOS: the shorter of the two) and to
+    # resolve a case before it is escalated to the district's governance users
+    case_ack_s: int = 3600
+    case_sos_ack_s: int = 120
+    case_resolve_s: int = 86400
+    # uploads (docs/cases.md): where files go, `file:///dir` or unset (CHANGXIANG_VAR_DIR/uploads)
+    storage_url: str | None = None
+    # phone sign-in (docs/security.md, integrations/sms): the SMS provider's HTTP API, its key and signature; a
+    # code's life, the wrong codes that lock a phone and for how long, the gap between two codes to one phone,
+    # the codes one phone may get a day, and code requests a minute per address
+    sms_api_url: str | None = None
+    sms_api_key: str | None = None
+    sms_sign_name: str = "常享"
+    sms_code_ttl_s: int = 300
+    sms_code_failures: int = 5
+    sms_lockout_s: int = 900
+    sms_resend_s: int = 60
+    sms_per_phone_per_day: int = 10
+    sms_limit_per_address: int = 20
+    # development (`make run` sets CHANGXIANG_DEV=1): with no SMS provider, sign-in codes are written to the
+    # console; with no Stripe keys, the bundled Stripe stand-in runs in test mode (README)
+    dev: bool = False
+    # the app's basemap (docs/decisions.md "Maps"): an XYZ raster tile URL template (`{z}/{x}/{y}`, `{s}` for
+    # `map_subdomains`), the datum its tiles are drawn in (`gcj02` for AMap-style Chinese providers: markers are
+    # converted at the map edge), its attribution and zoom limit; unset: the sketch basemap at /tiles/
+    map_tiles: str | None = None
+    map_coords: str = "wgs84"
+    map_attribution: str = ""
+    map_subdomains: str = ""
+    map_max_zoom: int = 18
+    # content pictures in responsive sizes (backend/media/pictures.py); unset: CHANGXIANG_VAR_DIR/media-variants
+    media_cache_dir: Path = Path("var/media-variants")
+    # voucher claims need the app's claim ticket from release_at for this long (0: never), each ticket lives
+    # claim_ticket_ttl_s (backend/vouchers/claim_tickets.py)
+    claim_ticket_window_s: int = 900
+    claim_ticket_ttl_s: int = 120
 
     @property
     def is_postgres(self) -> bool:
@@ -93,7 +153,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=env.get("CHANGXIANG_SECRET_KEY") or _generated_secret(var_dir, "secret.key"),
         admin_email=env.get("CHANGXIANG_ADMIN_EMAIL") or None,
         admin_password=env.get("CHANGXIANG_ADMIN_PASSWORD") or None,
-        auth_rate_limit_per_minute=int(env.get("CHANGXIANG_AUTH_RATE_LIMIT") or 10),
+        auth_rate_limit_per_minute=int(env.get("CHANGXIANG_AUTH_RATE_LIMIT") or 120),
         token_ttl_s=int(env.get("CHANGXIANG_TOKEN_TTL_S") or 7 * 24 * 3600),
         cookie_secure=_bool(env.get("CHANGXIANG_COOKIE_SECURE"), False),
         pwa_dist=Path(env.get("CHANGXIANG_PWA_DIST") or ROOT / "pwa" / "dist"),
@@ -117,15 +177,51 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         gov_occupancy_push_s=float(env.get("GOV_OCCUPANCY_PUSH_S") or 60.0),
         gov_daily_report_hour=int(env.get("GOV_DAILY_REPORT_HOUR") or 22),
         gov_occupancy_cache_s=float(env.get("GOV_OCCUPANCY_CACHE_S") or 1.0),
+        agency_seats_per_day=int(env.get("CHANGXIANG_AGENCY_SEATS_PER_DAY") or 400),
+        agency_slot_share=float(env.get("CHANGXIANG_AGENCY_SLOT_SHARE") or 0.3),
         booking_limit_per_account=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ACCOUNT") or 20),
         booking_limit_per_address=int(env.get("CHANGXIANG_BOOKING_LIMIT_PER_ADDRESS") or 300),
         scan_limit_per_account=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ACCOUNT") or 1200),
         scan_limit_per_address=int(env.get("CHANGXIANG_SCAN_LIMIT_PER_ADDRESS") or 6000),
         login_lockout_failures=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_FAILURES") or 10),
         login_lockout_s=int(env.get("CHANGXIANG_LOGIN_LOCKOUT_S") or 900),
+        trusted_proxies=tuple(
+            item for item in (env.get("CHANGXIANG_TRUSTED_PROXIES") or "").replace(",", " ").split() if item
+        ),
+        public_url=(env.get("CHANGXIANG_PUBLIC_URL") or "").rstrip("/") or None,
+        streams_per_account=int(env.get("CHANGXIANG_STREAMS_PER_ACCOUNT") or 5),
+        stream_check_s=float(env.get("CHANGXIANG_STREAM_CHECK_S") or 5.0),
         max_body_bytes=int(env.get("CHANGXIANG_MAX_BODY_BYTES") or 1024 * 1024),
         hsts=_bool(env.get("CHANGXIANG_HSTS"), False),
         publish_second_reviewer=_bool(env.get("CHANGXIANG_PUBLISH_SECOND_REVIEWER"), False),
+        device_certs_per_pass=int(env.get("CHANGXIANG_DEVICE_CERTS_PER_PASS") or 3),
+        gate_devices_per_staff=int(env.get("CHANGXIANG_GATE_DEVICES_PER_STAFF") or 3),
+        offline_trust_window_s=int(env.get("CHANGXIANG_OFFLINE_TRUST_WINDOW_S") or 12 * 3600),
+        guide_llm_url=env.get("GUIDE_LLM_URL") or None,
+        guide_llm_key=env.get("GUIDE_LLM_KEY") or None,
+        guide_llm_model=env.get("GUIDE_LLM_MODEL") or "deepseek-chat",
+        case_ack_s=int(env.get("CHANGXIANG_CASE_ACK_S") or 3600),
+        case_sos_ack_s=int(env.get("CHANGXIANG_CASE_SOS_ACK_S") or 120),
+        case_resolve_s=int(env.get("CHANGXIANG_CASE_RESOLVE_S") or 86400),
+        storage_url=env.get("STORAGE_URL") or None,
+        sms_api_url=env.get("SMS_API_URL") or None,
+        sms_api_key=env.get("SMS_API_KEY") or None,
+        sms_sign_name=env.get("SMS_SIGN_NAME") or "常享",
+        sms_code_ttl_s=int(env.get("CHANGXIANG_SMS_CODE_TTL_S") or 300),
+        sms_code_failures=int(env.get("CHANGXIANG_SMS_CODE_FAILURES") or 5),
+        sms_lockout_s=int(env.get("CHANGXIANG_SMS_LOCKOUT_S") or 900),
+        sms_resend_s=int(env.get("CHANGXIANG_SMS_RESEND_S") or 60),
+        sms_per_phone_per_day=int(env.get("CHANGXIANG_SMS_PER_PHONE_PER_DAY") or 10),
+        sms_limit_per_address=int(env.get("CHANGXIANG_SMS_LIMIT_PER_ADDRESS") or 20),
+        dev=_bool(env.get("CHANGXIANG_DEV"), False),
+        claim_ticket_window_s=int(env.get("CHANGXIANG_CLAIM_TICKET_WINDOW_S") or 900),
+        claim_ticket_ttl_s=int(env.get("CHANGXIANG_CLAIM_TICKET_TTL_S") or 120),
+        map_tiles=env.get("CHANGXIANG_MAP_TILES") or None,
+        map_coords="gcj02" if (env.get("CHANGXIANG_MAP_COORDS") or "").strip().lower() == "gcj02" else "wgs84",
+        map_attribution=env.get("CHANGXIANG_MAP_ATTRIBUTION") or "",
+        map_subdomains=env.get("CHANGXIANG_MAP_SUBDOMAINS") or "",
+        map_max_zoom=int(env.get("CHANGXIANG_MAP_MAX_ZOOM") or 18),
+        media_cache_dir=Path(env.get("CHANGXIANG_MEDIA_CACHE_DIR") or var_dir / "media-variants"),
     )
 
 

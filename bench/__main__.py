@@ -10,12 +10,15 @@ import time
 from bench import (
     booking_contention,
     finder,
+    forecast,
+    guide_eval,
     healthz_overhead,
     http_events,
     http_venues,
     lighthouse,
     load_and_faults,
     scan_throughput,
+    vouchers,
 )
 
 BENCHMARKS = {
@@ -23,10 +26,13 @@ BENCHMARKS = {
     "booking": booking_contention,
     "scans": scan_throughput,
     "finder": finder,
+    "forecast": forecast,
+    "guide": guide_eval,
     "events": http_events,
     "healthz": healthz_overhead,
     "lighthouse": lighthouse,
     "faults": load_and_faults,
+    "vouchers": vouchers,
 }
 
 

@@ -37,8 +37,9 @@ async def _prepare(env: dict[str, str]) -> tuple[list[str], list[int]]:
 
     from backend.accounts.tables import User
     from backend.lib.auth import hash_password
+    from backend.lib.clock import clock
     from backend.lib.db import start_database, stop_database
-    from backend.reservations.services import city_today, reservations
+    from backend.reservations.services import reservations
     from backend.reservations.tables import Slot
     from backend.settings import get_settings
     from backend.venues.tables import Venue
@@ -69,7 +70,7 @@ async def _prepare(env: dict[str, str]) -> tuple[list[str], list[int]]:
         from datetime import timedelta
 
         for days in range(1, 8):
-            day = city_today() + timedelta(days=days)
+            day = clock.city_today() + timedelta(days=days)
             await reservations.ensure_slots(venue, day)
             for s in await Slot.select(Slot.id).where(
                 (Slot.venue_slug == venue["slug"])

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,48 @@ class WrkResult:
     p99_ms: float
     non_2xx: int
     errors: int
+    requests: int = 0
+    cpu_us_per_request: float | None = None  # the server's CPU (its process and workers), from /proc
+
+    @property
+    def cpu_note(self) -> str:
+        return "" if self.cpu_us_per_request is None else f"; server CPU {self.cpu_us_per_request:.0f} µs/req"
+
+
+# url -> the server process answering there (its CPU is read around each wrk run)
+_SERVERS: dict[str, subprocess.Popen[bytes]] = {}
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of `pid` and its live children (uvicorn's workers), from /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        this, parent = int(stat.parent.name), int(fields[1])
+        if this == pid or parent == pid:
+            total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
+def server_cpu_s(url: str) -> float | None:
+    """CPU seconds the server answering `url` has used so far (None: not a bench server, or no /proc)."""
+    for base, proc in _SERVERS.items():
+        if url.startswith(base) and Path("/proc").is_dir():
+            return _cpu_s(proc.pid)
+    return None
+
+
+def _with_cpu(url: str, run: Callable[[], WrkResult]) -> WrkResult:
+    before = server_cpu_s(url)
+    result = run()
+    after = server_cpu_s(url)
+    if before is not None and after is not None and result.requests:
+        result.cpu_us_per_request = (after - before) / result.requests * 1e6
+    return result
 
 
 def _free_port() -> int:
@@ -73,6 +115,7 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    _SERVERS[url] = proc
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -86,6 +129,7 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
+        _SERVERS.pop(url, None)
         proc.terminate()
         try:
             proc.wait(15)
@@ -105,29 +149,37 @@ def _ms(text: str) -> float:
 def wrk(url: str, seconds: int = 5, connections: int = 32, threads: int = 1) -> WrkResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it from Debian")
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return parse_wrk(out)
+
+    def run() -> WrkResult:
+        out = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return parse_wrk(out)
+
+    return _with_cpu(url, run)
 
 
 def wrk_script(url: str, script: str, seconds: int, connections: int = 32) -> WrkResult:
     """wrk driven by a Lua script (bodies, headers, random points), one thread."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as fh:
         fh.write(script)
-    try:
+
+    def run() -> WrkResult:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
+        return parse_wrk(out)
+
+    try:
+        return _with_cpu(url, run)
     finally:
         os.unlink(fh.name)
-    return parse_wrk(out)
 
 
 def parse_wrk(out: str) -> WrkResult:
@@ -136,7 +188,8 @@ def parse_wrk(out: str) -> WrkResult:
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)) else 0
     errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return WrkResult(rps, p50, p99, non_2xx, errors)
+    requests = int(m.group(1)) if (m := re.search(r"(\d+) requests in", out)) else 0
+    return WrkResult(rps, p50, p99, non_2xx, errors, requests)
 
 
 def interleaved(base_url: str, paths: dict[str, str], rounds: int = 3, seconds: int = 4) -> dict[str, WrkResult]:
@@ -202,9 +255,9 @@ async def holders_with_passes(tag: str, venue: str, holders: int, password_hash:
     from datetime import UTC, datetime, timedelta
 
     from backend.accounts.tables import User
+    from backend.lib.clock import CITY_TZ
     from backend.passes.tables import Pass
     from backend.reservations.tables import Reservation, Slot
-    from backend.venues.services import CITY_TZ
 
     now = datetime.now(UTC)
     today = now.astimezone(CITY_TZ).date()

@@ -162,11 +162,11 @@ async def _prepare(env: dict[str, str], holders: int) -> Prepared:
 
     from backend.accounts.tables import User
     from backend.lib.auth import hash_password
+    from backend.lib.clock import CITY_TZ
     from backend.lib.db import start_database, stop_database
-    from backend.lib.signing_keys import keyring
+    from backend.passes.keys import keyring
     from backend.reservations.tables import Slot
     from backend.settings import get_settings
-    from backend.venues.services import CITY_TZ
     from backend.venues.tables import Venue
 
     await start_database()

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
 
@@ -21,7 +23,7 @@ class AmenityController(Controller):
     @get("/", opt=PUBLIC)
     async def nearest(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         near: Annotated[str, Parameter(description="LAT,LNG (WGS-84)")],
         kind: Kind | None = None,
         radius_m: Annotated[float | None, Parameter(gt=0, le=2_000_000)] = None,
@@ -51,7 +53,12 @@ class AmenityController(Controller):
             available=available,
         )
 
-    @post("/status", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post(
+        "/status",
+        opt=PUBLIC,
+        status_code=HTTP_200_OK,
+        raises=[NotAuthorizedException, PermissionDeniedException],  # the operator's key (X-Api-Key)
+    )
     async def status(
         self, data: StatusFeedIn, api_key: Annotated[str | None, Parameter(header="X-Api-Key", required=False)] = None
     ) -> StatusFeedOut:

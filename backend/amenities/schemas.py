@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
@@ -10,7 +10,7 @@ from backend.lib.geo import Point
 Kind = Literal["toilet", "charger", "parking"]
 Connector = Literal["gbt_dc", "gbt_ac", "type2", "ccs2", "chademo"]
 ChargerStatus = Literal["available", "occupied", "out_of_service", "unknown"]
-CONNECTORS: tuple[str, ...] = Connector.__args__  # type: ignore[attr-defined]
+CONNECTORS: tuple[str, ...] = get_args(Connector)
 
 
 class AmenityOut(msgspec.Struct, omit_defaults=True):

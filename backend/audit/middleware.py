@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from backend.audit.services import AuditEvent, audit_log, object_json
 from backend.lib.auth import AuthUser
@@ -23,7 +24,7 @@ from backend.lib.request_log import request_id_var
 log = logging.getLogger("changxiang.audit")
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-AUDITED_ROLES = frozenset({"staff", "marketer", "governance", "agency", "admin"})
+AUDITED_ROLES = frozenset({"staff", "marketer", "governance", "agency", "merchant", "admin"})
 
 
 def client_address(scope: Scope) -> str:
@@ -33,7 +34,7 @@ def client_address(scope: Scope) -> str:
 
 def audit_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in READ_METHODS:
+        if scope["type"] != ScopeType.HTTP or scope["method"] in READ_METHODS:
             await app(scope, receive, send)
             return
         handler = scope.get("route_handler")
@@ -56,7 +57,7 @@ def audit_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def _record(scope: Scope, user: AuthUser, status: int) -> None:
+async def _record(scope: HTTPScope, user: AuthUser, status: int) -> None:
     event = AuditEvent(
         actor_id=user.id,
         actor_roles=",".join(sorted(user.roles)),

@@ -13,11 +13,13 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 
 from backend.audit.tables import AuditAnchor, AuditEntry
-from backend.lib.db import is_sqlite, write_transaction
+from backend.lib.clock import clock
+from backend.lib.db import take_turns, write_transaction
 from backend.lib.problems import InvalidInput
 
 log = logging.getLogger("changxiang.audit")
@@ -66,25 +68,25 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(row: Mapping[str, object]) -> bytes:
+def canonical(row: Mapping[str, Any]) -> bytes:
     """The bytes a row's hash covers: every recorded column and the previous row's hash, in one fixed
     JSON form (sorted keys, no spaces, UTF-8)."""
     doc = {
-        "seq": int(row["seq"]),  # type: ignore[arg-type]
-        "at": _iso(row["at"]),  # type: ignore[arg-type]
+        "seq": int(row["seq"]),
+        "at": _iso(row["at"]),
         "actor_id": row["actor_id"],
         "actor_roles": row["actor_roles"],
         "action": row["action"],
         "object": row["object"],
         "client": row["client"],
-        "status": int(row["status"]),  # type: ignore[arg-type]
+        "status": int(row["status"]),
         "request_id": row["request_id"],
         "prev_hash": row["prev_hash"],
     }
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def row_hash(row: Mapping[str, object]) -> str:
+def row_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(row)).hexdigest()
 
 
@@ -93,8 +95,7 @@ def object_json(params: Mapping[str, object]) -> str:
 
 
 async def _lock_chain() -> None:
-    if not is_sqlite():
-        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", AUDIT_LOCK_KEY)
+    await take_turns(AUDIT_LOCK_KEY)
 
 
 async def _head() -> tuple[int, str]:
@@ -102,8 +103,8 @@ async def _head() -> tuple[int, str]:
     last = await AuditEntry.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq, ascending=False).first()
     if last is not None:
         return int(last["seq"]), last["hash"]
-    anchor = await AuditAnchor.select(AuditAnchor.seq, AuditAnchor.hash).order_by(AuditAnchor.seq, ascending=False)
-    anchor = anchor[0] if anchor else None
+    anchors = await AuditAnchor.select(AuditAnchor.seq, AuditAnchor.hash).order_by(AuditAnchor.seq, ascending=False)
+    anchor = anchors[0] if anchors else None
     return (int(anchor["seq"]), anchor["hash"]) if anchor else (0, GENESIS_HASH)
 
 
@@ -113,14 +114,16 @@ class AuditLog:
     caller still returns only once its own entry is committed."""
 
     def __init__(self) -> None:
-        self._queues: dict[asyncio.AbstractEventLoop, tuple[list, asyncio.Lock]] = {}
+        self._queues: dict[
+            asyncio.AbstractEventLoop, tuple[list[tuple[AuditEvent, asyncio.Future[int]]], asyncio.Lock]
+        ] = {}
 
     async def _append_locked(self, event: AuditEvent) -> int:
         return (await self._append_many_locked([event]))[0]
 
     async def _append_many_locked(self, events: list[AuditEvent]) -> list[int]:
         seq, prev = await _head()
-        now = datetime.now(UTC)
+        now = clock.now()
         rows = []
         for event in events:
             seq += 1
@@ -165,7 +168,7 @@ class AuditLog:
         head_hash: str | None = None
         while True:
             page = (
-                await AuditEntry.select(AuditEntry.all_columns())
+                await AuditEntry.select(*AuditEntry.all_columns())
                 .where(AuditEntry.seq > last_seq)
                 .order_by(AuditEntry.seq)
                 .limit(batch)
@@ -201,7 +204,7 @@ class AuditLog:
     async def prune(self, before: datetime, *, now: datetime | None = None, client: str = "cli") -> PruneReport:
         """Delete entries older than `before` (which must be at least RETENTION_DAYS ago), moving the
         anchor to the last deleted entry so the rest still verifies, and record the prune itself."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         if before.tzinfo is None:
             raise InvalidInput("invalid_before", "give --before with a time zone (or a date)", field="before")
         if before > now - timedelta(days=RETENTION_DAYS):
@@ -239,9 +242,9 @@ class AuditLog:
         log.info("audit log pruned", extra={"deleted": deleted, "through_seq": last["seq"]})
         return PruneReport(deleted=deleted, anchor_seq=int(last["seq"]))
 
-    async def entries(self, *, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    async def entries(self, *, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         rows = (
-            await AuditEntry.select(AuditEntry.all_columns())
+            await AuditEntry.select(*AuditEntry.all_columns())
             .order_by(AuditEntry.seq, ascending=False)
             .limit(limit)
             .offset(offset)

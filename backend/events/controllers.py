@@ -1,21 +1,19 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from backend.events.articles import get_article, list_articles
+from backend.events.calendars import event_calendar, events_calendar, personal_calendar
 from backend.events.schemas import ArticleKind, ArticleOut, CalendarTokenStatus, EventItem, EventOut, EventSort
-from backend.events.services import (
-    EventQuery,
-    events,
-    get_article,
-    list_articles,
-    parse_when,
-    personal_calendar,
-)
+from backend.events.services import EventQuery, events
+from backend.events.times import parse_when
 from backend.lib.auth import PUBLIC, AuthUser
 from backend.lib.geo import parse_point
 from backend.lib.i18n import request_lang
@@ -42,7 +40,7 @@ def _set(raw: str | None, field: str, allowed: tuple[str, ...] | None = None) ->
 
 
 def _query(
-    request: Request,
+    request: Request[Any, Any, State],
     lang: str | None,
     from_: str | None,
     to: str | None,
@@ -70,7 +68,7 @@ def _query(
     )
 
 
-def _base_url(request: Request) -> str:
+def _base_url(request: Request[Any, Any, State]) -> str:
     return str(request.base_url).rstrip("/")
 
 
@@ -92,7 +90,7 @@ class EventController(Controller):
     @get("/")
     async def list_events(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         from_: FromParam = None,
         to: ToParam = None,
         category: CategoryParam = None,
@@ -114,7 +112,7 @@ class EventController(Controller):
     @get("/{slug:str}")
     async def get_event(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         slug: str,
         occurrence_id: Annotated[str | None, Parameter(max_length=120, description="one occurrence")] = None,
         lang: LangParam = None,
@@ -123,9 +121,9 @@ class EventController(Controller):
         return await events.get(slug, request_lang(request, lang), occurrence_id)
 
     @get("/{slug:str}/calendar.ics", media_type=ICS_MEDIA)
-    async def event_ics(self, request: Request, slug: str, lang: LangParam = None) -> Response[bytes]:
+    async def event_ics(self, request: Request[Any, Any, State], slug: str, lang: LangParam = None) -> Response[bytes]:
         """This event (with its recurrence) as an .ics file, for "add to calendar"."""
-        body = await events.ics_one(slug, request_lang(request, lang), _base_url(request))
+        body = await event_calendar(slug, request_lang(request, lang), _base_url(request))
         return Response(
             body,
             media_type=ICS_MEDIA,
@@ -143,7 +141,7 @@ class EventFeedController(Controller):
     @get("/", media_type=ICS_MEDIA)
     async def feed(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         from_: FromParam = None,
         to: ToParam = None,
         category: CategoryParam = None,
@@ -158,7 +156,7 @@ class EventFeedController(Controller):
         """The same filters as a subscribable RFC 5545 calendar (series keep their RRULE/EXDATE)."""
         query = _query(request, lang, from_, to, category, venue, district, free, q, near, radius_m, "soonest")
         name = "常享 · 常州活动" if query.lang == "zh" else "Changxiang · What's on in Changzhou"
-        body = await events.ics(query, name, _base_url(request))
+        body = await events_calendar(query, name, _base_url(request))
         return Response(
             body,
             media_type=ICS_MEDIA,
@@ -170,10 +168,10 @@ class MyCalendarController(Controller):
     path = "/me"
     tags = ["events"]
 
-    @get("/calendar.ics", opt=PUBLIC, media_type=ICS_MEDIA)
+    @get("/calendar.ics", opt=PUBLIC, media_type=ICS_MEDIA, raises=[NotFoundException])
     async def my_feed(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         token: Annotated[str, Parameter(max_length=200, description="the secret from POST /me/calendar/token")],
         lang: LangParam = None,
     ) -> Response[bytes]:
@@ -186,18 +184,18 @@ class MyCalendarController(Controller):
         )
 
     @get("/calendar")
-    async def token_status(self, request: Request[AuthUser, Token, object]) -> CalendarTokenStatus:
+    async def token_status(self, request: Request[AuthUser, Token, State]) -> CalendarTokenStatus:
         """Whether the caller has a calendar link (the secret itself is shown only when made)."""
         return await personal_calendar.status(request.user.id)
 
     @post("/calendar/token")
-    async def rotate_token(self, request: Request[AuthUser, Token, object]) -> Response[CalendarTokenStatus]:
+    async def rotate_token(self, request: Request[AuthUser, Token, State]) -> Response[CalendarTokenStatus]:
         """Make a new calendar link; the previous one stops working at once."""
         out = await personal_calendar.rotate(request.user.id, _base_url(request))
         return Response(out, status_code=201, headers={"Cache-Control": "no-store"})
 
     @delete("/calendar/token", status_code=HTTP_204_NO_CONTENT)
-    async def revoke_token(self, request: Request[AuthUser, Token, object]) -> None:
+    async def revoke_token(self, request: Request[AuthUser, Token, State]) -> None:
         """Revoke the calendar link."""
         await personal_calendar.revoke(request.user.id)
 
@@ -210,7 +208,7 @@ class ArticleController(Controller):
     @get("/")
     async def list_articles(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         kind: ArticleKind | None = None,
         limit: Limit = 20,
         offset: Offset = 0,
@@ -220,5 +218,5 @@ class ArticleController(Controller):
         return await list_articles(request_lang(request, lang), kind, limit, offset)
 
     @get("/{slug:str}")
-    async def get_article(self, request: Request, slug: str, lang: LangParam = None) -> ArticleOut:
+    async def get_article(self, request: Request[Any, Any, State], slug: str, lang: LangParam = None) -> ArticleOut:
         return await get_article(slug, request_lang(request, lang))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
+from backend.lib.content_urls import SafeUrl
 from backend.lib.geo import Point
 from backend.venues.schemas import District, Localised, LocationIn, Slug
 
@@ -20,20 +21,42 @@ EventCategory = Literal[
     "sports",
     "intangible_heritage",
 ]
-EVENT_CATEGORIES: tuple[str, ...] = EventCategory.__args__  # type: ignore[attr-defined]
+EVENT_CATEGORIES: tuple[str, ...] = get_args(EventCategory)
 EventSort = Literal["soonest", "nearest"]
 ArticleKind = Literal["guide", "news"]
 PublicationState = Literal["draft", "in_review", "scheduled", "published", "archived"]
 
 Fen = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 RRule = Annotated[str, msgspec.Meta(max_length=300)]
-ImageRef = Annotated[str, msgspec.Meta(max_length=300)]
+ImageRef = SafeUrl  # an https: URL or a /media/ path (backend/lib/content_urls.py)
 
 
 class Occurrence(msgspec.Struct):
     occurrence_id: str
     starts_at: datetime
     ends_at: datetime
+
+
+class TicketZone(msgspec.Struct):
+    zone: str
+    price_fen: int
+    remaining: int
+
+
+class TicketedPerformance(msgspec.Struct):
+    """A performance on sale (the tickets room's): book it with `POST /reservations {performance_id, ...}`."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    seat_map: bool
+    price_zones: list[TicketZone]
+    remaining: int
+    status: str  # open | sold_out | closed
+
+
+class EventTicketing(msgspec.Struct):
+    performances: list[TicketedPerformance]
 
 
 class EventItem(msgspec.Struct, omit_defaults=True):
@@ -82,6 +105,7 @@ class EventOut(msgspec.Struct, omit_defaults=True):
     currency: str = "CNY"
     rrule: str | None = None
     exdates: list[datetime] = []
+    ticketing: EventTicketing | None = None  # an event that sells tickets (issue 18)
 
 
 # ---- content files and the marketers' bodies (localised fields as {zh, en}) ----

@@ -1,72 +1,56 @@
-"""Events: recurrence expanded in Asia/Shanghai, the filtered list (a per-process snapshot of what is
-public, invalidated through the shared store like the venue catalogue), iCalendar feeds, the
-personal calendar token, articles, and loading content/events.toml and content/articles.toml."""
+"""Events: the catalogue of public events and the questions asked of it. Recurrence is expanded in
+Asia/Shanghai; the filtered list is answered from a per-process snapshot of what is public, invalidated
+through the shared store like the venue catalogue.
+
+The rest of the room: `times` (city time, recurrence, occurrence ids), `calendars` (iCalendar feeds and
+the personal calendar token), `articles`, `editing` (what an event body becomes in the table) and
+`content` (loading the content files)."""
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import heapq
 import itertools
 import logging
-import secrets
 import time
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+from typing import Any
 
+import anyio
 import msgspec
-from dateutil.rrule import rrulestr
-from icalendar import Calendar, vRecur
-from icalendar import Event as VEvent
 from litestar.stores.base import Store
 
-from backend.events.schemas import (
-    ArticleAdminOut,
-    ArticleContent,
-    ArticleIn,
-    ArticleOut,
-    ArticlePatch,
-    CalendarTokenStatus,
-    EventAdminOut,
-    EventContent,
-    EventIn,
-    EventItem,
-    EventOut,
-    EventPatch,
-    Occurrence,
-)
-from backend.events.tables import Article, CalendarToken, Event
-from backend.lib.db import write_transaction
+from backend.events.schemas import EventItem, EventOut, EventTicketing, Occurrence
+from backend.events.tables import Event
+from backend.events.times import HORIZON, exdates_of, expand, local, occurrence_id
+from backend.lib import offload
+from backend.lib.clock import CITY_TZ, clock
+from backend.lib.content_urls import safe_or_none
 from backend.lib.geo import Point, distance_m
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
-from backend.lib.problems import InvalidInput, NotFound
-from backend.lib.publication import visible_now
+from backend.lib.problems import DomainError, InvalidInput, NotFound
 from backend.lib.stores import STORE_UNAVAILABLE, shared_version
-from backend.venues.schemas import LoadReport, Localised
 from backend.venues.services import catalog
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger("changxiang.events")
 
 VERSION_KEY = "events:version"
 VERSION_CHECK_S = 1.0
 DEFAULT_WINDOW = timedelta(days=90)  # `to` when only `from` (or nothing) is given
 MAX_WINDOW = timedelta(days=400)
-HORIZON = timedelta(days=800)  # occurrences are expanded this far past now (and capped in number)
-MAX_OCCURRENCES = 1500
 ANSWER_TTL_S = 1.0
-PRODID = "-//Changxiang//Changzhou events 1.0//ZH"
-UID_DOMAIN = "changxiang.app"
+BUILD_TIMEOUT_S = 20.0  # a catalogue build (bounded by lib/recurrence) that takes longer is a fault
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
-# ---------------------------------------------------------------- text and times
+# ---------------------------------------------------------------- search text (times: see `times`)
 
 
 def normalise_text(text: str) -> str:
@@ -79,72 +63,17 @@ def search_text(*parts: str) -> str:
     return "\u0001".join(normalise_text(p) for p in parts if p)
 
 
-def local(dt: datetime) -> datetime:
-    """An aware datetime in city time; a naive one is read as city time."""
-    return dt.replace(tzinfo=CITY_TZ) if dt.tzinfo is None else dt.astimezone(CITY_TZ)
-
-
-def parse_when(raw: str, field_name: str, *, end: bool = False) -> datetime:
-    """`YYYY-MM-DD` (city midnight; for `to`, the end of that day) or ISO 8601 date-time (naive = city
-    time). Anything else is a 400 `invalid_date` naming the field."""
-    text = raw.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
-            return start + timedelta(days=1) if end else start
-        return local(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        raise InvalidInput(
-            "invalid_date", f"{field_name} must be YYYY-MM-DD or an ISO 8601 date-time", field=field_name
-        ) from None
-
-
-def occurrence_id(slug: str, start: datetime) -> str:
-    return f"{slug}@{local(start):%Y%m%dT%H%M}"
-
-
-def expand(starts_at: datetime, rrule: str | None, exdates: list[datetime], until: datetime) -> list[datetime]:
-    """Local start times of every occurrence up to `until` (wall-clock recurrence in Asia/Shanghai)."""
-    first = local(starts_at)
-    if not rrule:
-        return [first]
-    try:
-        rule = rrulestr(rrule, dtstart=first, forceset=True, unfold=True)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("invalid_rrule", f"rrule: {exc}", field="rrule") from None
-    for ex in exdates:
-        rule.exdate(local(ex))
-    out: list[datetime] = []
-    for start in rule:
-        if start > until or len(out) >= MAX_OCCURRENCES:
-            break
-        out.append(start)
-    return out
-
-
-def check_event_times(starts_at: datetime, ends_at: datetime, rrule: str | None, exdates: list[datetime]) -> None:
-    if ends_at <= starts_at:
-        raise InvalidInput("invalid_range", "ends_at must be after starts_at", field="ends_at")
-    if ends_at - starts_at > timedelta(days=366):
-        raise InvalidInput("invalid_range", "one occurrence may last at most a year", field="ends_at")
-    if rrule is not None and rrule.strip().upper().startswith(("RRULE:", "DTSTART")):
-        raise InvalidInput("invalid_rrule", "give the RRULE value only, e.g. FREQ=WEEKLY;BYDAY=SA", field="rrule")
-    if rrule and not expand(starts_at, rrule, exdates, local(starts_at) + HORIZON):
-        raise InvalidInput("invalid_rrule", "the rule and its exceptions leave no occurrence", field="rrule")
-
-
 # ---------------------------------------------------------------- the snapshot of public events
 
 
 @dataclass(slots=True)
 class EventRecord:
-    row: dict
+    row: dict[str, Any]
     point: Point
     starts: list[datetime]  # local start of every occurrence (sorted)
     duration: timedelta
     haystack: str
-    localised: dict = field(default_factory=dict)  # lang -> EventItem of the first occurrence
+    localised: dict[Lang, EventItem] = field(default_factory=dict)  # lang -> EventItem of the first occurrence
 
     def visible(self, now: datetime) -> bool:
         status = self.row["status"]
@@ -165,12 +94,17 @@ class Snapshot:
     by_slug: dict[str, EventRecord]
 
 
-def _exdates(row: dict) -> list[datetime]:
-    return [local(datetime.fromisoformat(x)) for x in row["exdates"] or []]
-
-
-def _record(row: dict, now: datetime) -> EventRecord:
-    starts = expand(row["starts_at"], row["rrule"] or None, _exdates(row), now + HORIZON)
+def _record(row: dict[str, Any], now: datetime) -> EventRecord | None:
+    """The row expanded, or None (logged) when what is stored can't be: a rule written before the
+    rules were checked, or by hand in the database, must not take the catalogue down for everyone."""
+    try:
+        starts = expand(row["starts_at"], row["rrule"] or None, exdates_of(row), now + HORIZON)
+    except (DomainError, ValueError, TypeError, OverflowError) as exc:
+        log.error("event %s left out of the catalogue: %s", row.get("slug"), getattr(exc, "detail", exc))
+        return None
+    if not starts:
+        log.warning("event %s left out of the catalogue: its rule leaves no occurrence", row.get("slug"))
+        return None
     return EventRecord(
         row=row,
         point=Point(row["lat"], row["lng"]),
@@ -178,6 +112,10 @@ def _record(row: dict, now: datetime) -> EventRecord:
         duration=row["ends_at"] - row["starts_at"],
         haystack=row["search_text"] or "",
     )
+
+
+def _records(rows: list[dict[str, Any]], now: datetime) -> tuple[EventRecord, ...]:
+    return tuple(rec for rec in (_record(row, now) for row in rows) if rec is not None)
 
 
 def _item(rec: EventRecord, lang: Lang) -> EventItem:
@@ -193,7 +131,7 @@ def _item(rec: EventRecord, lang: Lang) -> EventItem:
         location=rec.point,
         price_fen=r["price_fen"],
         summary=pick(r["summary_zh"], r["summary_en"], lang),
-        image=r["image"],
+        image=safe_or_none(r["image"]),
         occurrence_id=occurrence_id(r["slug"], first),
         place=pick(r["place_zh"], r["place_en"], lang),
         district=r["district"],
@@ -227,9 +165,15 @@ class EventCatalog:
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
         self._checked_at = 0.0
-        self._answers: dict = {}
+        self._answers: dict[tuple[EventQuery, int, int], tuple[float, Page[EventItem]]] = {}
         self._answers_of: Snapshot | None = None
         self._generation = 0  # moves on every local change: a build begun before it is not kept
+        self._building: anyio.Lock | None = None  # one build at a time: concurrent requests share it
+        self._ticketing: Callable[[str], Awaitable[EventTicketing | None]] | None = None
+
+    def use_ticketing(self, ticketing: Callable[[str], Awaitable[EventTicketing | None]] | None) -> None:
+        """Bind the tickets room's performances of an event (create_app), shown as `ticketing`."""
+        self._ticketing = ticketing
 
     def configure(self, store: Store, ttl_s: float) -> None:
         self._store, self.ttl_s = store, ttl_s
@@ -263,13 +207,25 @@ class EventCatalog:
             version = "unknown"
         self._checked_at = mono
         if snap is None or snap.version != version or mono - self._loaded_at >= self.ttl_s:
-            generation = self._generation
-            rows = await Event.select().where(Event.status.is_in(["published", "scheduled"])).order_by(Event.slug)
-            now = utc_now()
-            records = tuple(_record(row, now) for row in rows)
-            snap = Snapshot(version=version, records=records, by_slug={r.row["slug"]: r for r in records})
-            if generation == self._generation:
-                self._snapshot, self._loaded_at = snap, mono
+            if self._building is None:
+                self._building = anyio.Lock()
+            async with self._building:
+                built = self._snapshot
+                if built is not None and built.version == version and built is not snap:
+                    return built  # another request built it while this one waited
+                snap = await self._build(version, mono)
+        return snap
+
+    async def _build(self, version: str, mono: float) -> Snapshot:
+        """Read the public rows and expand them in a worker thread (the expansion is CPU work)."""
+        generation = self._generation
+        rows = await Event.select().where(Event.status.is_in(["published", "scheduled"])).order_by(Event.slug)
+        now = utc_now()
+        with anyio.fail_after(BUILD_TIMEOUT_S):
+            records = await offload.cpu(_records, rows, now)
+        snap = Snapshot(version=version, records=records, by_slug={r.row["slug"]: r for r in records})
+        if generation == self._generation:
+            self._snapshot, self._loaded_at = snap, mono
         return snap
 
     def window(self, query: EventQuery, now: datetime) -> tuple[datetime, datetime]:
@@ -387,7 +343,7 @@ class EventCatalog:
             location=rec.point,
             price_fen=r["price_fen"],
             summary=pick(r["summary_zh"], r["summary_en"], lang),
-            image=r["image"],
+            image=safe_or_none(r["image"]),
             occurrence_id=occurrence_id(slug, chosen),
             description=pick(r["description_zh"], r["description_en"], lang),
             place=pick(r["place_zh"], r["place_en"], lang),
@@ -401,440 +357,9 @@ class EventCatalog:
             event_status="scheduled",
             updated_at=r["updated_at"],
             rrule=r["rrule"] or None,
-            exdates=_exdates(r),
+            exdates=exdates_of(r),
+            ticketing=await self._ticketing(slug) if self._ticketing is not None else None,
         )
-
-    # ---- iCalendar
-
-    async def ics(self, query: EventQuery, name: str, url_base: str) -> bytes:
-        """The events with an occurrence in the range, one VEVENT per event (series keep RRULE/EXDATE)."""
-        runs = sorted(await self.runs(query), key=lambda run: (run[1][0], run[0].row["slug"]))
-        cal = new_calendar(name, query.lang)
-        stamp = utc_now()
-        for rec, _, _ in runs:
-            cal.add_component(_vevent(rec, query.lang, stamp, url_base))
-        cal.add_missing_timezones()
-        return cal.to_ical()
-
-    async def ics_one(self, slug: str, lang: Lang, url_base: str) -> bytes:
-        """One event (the whole series) as a calendar file: what "add to calendar" opens."""
-        rec = (await self.snapshot()).by_slug.get(slug)
-        if rec is None or not rec.visible(utc_now()):
-            raise NotFound("event_not_found", f"no event {slug!r}")
-        cal = new_calendar(pick(rec.row["title_zh"], rec.row["title_en"], lang), lang)
-        cal.add_component(_vevent(rec, lang, utc_now(), url_base))
-        cal.add_missing_timezones()
-        return cal.to_ical()
-
-
-def new_calendar(name: str, lang: Lang) -> Calendar:
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
-    cal.add("name", name)
-    cal.add("x-wr-timezone", "Asia/Shanghai")
-    cal.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", "PT6H")
-    return cal
-
-
-def _vevent(rec: EventRecord, lang: Lang, stamp: datetime, url_base: str) -> VEvent:
-    r = rec.row
-    ev = VEvent()
-    ev.add("uid", f"event-{r['slug']}@{UID_DOMAIN}")
-    ev.add("dtstamp", stamp)
-    first = local(r["starts_at"])
-    ev.add("dtstart", first)
-    ev.add("dtend", first + rec.duration)
-    ev.add("summary", pick(r["title_zh"], r["title_en"], lang))
-    summary = pick(r["summary_zh"], r["summary_en"], lang)
-    if summary:
-        ev.add("description", summary)
-    place = pick(r["place_zh"], r["place_en"], lang)
-    address = pick(r["address_zh"], r["address_en"], lang)
-    ev.add("location", ", ".join(x for x in (place, address) if x))
-    ev.add("geo", (rec.point.lat, rec.point.lng))
-    ev.add("categories", [r["category"]])
-    ev.add("url", f"{url_base}/events/{r['slug']}")
-    ev.add("status", "CONFIRMED")
-    ev.add("sequence", r["sequence"] or 0)
-    ev.add("last-modified", r["updated_at"].astimezone(UTC))
-    if r["rrule"]:
-        ev.add("rrule", vRecur.from_ical(r["rrule"]))
-        exdates = _exdates(r)
-        if exdates:
-            ev.add("exdate", exdates)
-    return ev
 
 
 events = EventCatalog()
-
-
-# ---------------------------------------------------------------- the holder's own calendar
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class PersonalCalendar:
-    """`/me/calendar.ics?token=…`: the holder's reservations. The token is a 256-bit secret shown once;
-    the database keeps its SHA-256 (enough for a random secret), so a leaked table opens nothing."""
-
-    async def status(self, user_id: int) -> CalendarTokenStatus:
-        row = await CalendarToken.select(CalendarToken.created_at).where(CalendarToken.user_id == user_id).first()
-        return CalendarTokenStatus(active=row is not None, created_at=row["created_at"] if row else None)
-
-    async def rotate(self, user_id: int, url_base: str) -> CalendarTokenStatus:
-        token = secrets.token_urlsafe(32)
-        now = utc_now()
-        async with write_transaction():
-            await CalendarToken.delete().where(CalendarToken.user_id == user_id)
-            await CalendarToken.insert(CalendarToken(user_id=user_id, token_hash=_token_hash(token), created_at=now))
-        return CalendarTokenStatus(
-            active=True, created_at=now, token=token, url=f"{url_base}/api/v1/me/calendar.ics?token={token}"
-        )
-
-    async def revoke(self, user_id: int) -> None:
-        await CalendarToken.delete().where(CalendarToken.user_id == user_id)
-
-    async def feed(self, token: str, lang: Lang, url_base: str) -> bytes:
-        from backend.reservations.tables import Reservation
-
-        row = None
-        if 20 <= len(token) <= 100:
-            row = (
-                await CalendarToken.select(CalendarToken.user_id)
-                .where(CalendarToken.token_hash == _token_hash(token))
-                .first()
-            )
-        if row is None:
-            raise NotFound("calendar_not_found", "no calendar for this token (revoked or never made)")
-        rows = await Reservation.select(
-            Reservation.public_id,
-            Reservation.venue_slug,
-            Reservation.status,
-            Reservation.party_size,
-            Reservation.created_at,
-            Reservation.cancelled_at,
-            Reservation.slot.starts_at.as_alias("starts_at"),
-            Reservation.slot.ends_at.as_alias("ends_at"),
-        ).where(
-            (Reservation.user_id == row["user_id"])
-            & Reservation.status.is_in(["confirmed", "pending_payment", "cancelled"])
-        )
-        cal = new_calendar("常享 · 我的预约" if lang == "zh" else "Changxiang · my bookings", lang)
-        stamp = utc_now()
-        for r in rows:
-            venue = await catalog.record(r["venue_slug"])
-            name = pick(venue.row["name_zh"], venue.row["name_en"], lang) if venue else r["venue_slug"]
-            ev = VEvent()
-            ev.add("uid", f"reservation-{r['public_id']}@{UID_DOMAIN}")
-            ev.add("dtstamp", stamp)
-            ev.add("dtstart", local(r["starts_at"]))
-            ev.add("dtend", local(r["ends_at"]))
-            ev.add("summary", f"{name} ({r['party_size']})")
-            if venue:
-                ev.add("location", pick(venue.row["address_zh"], venue.row["address_en"], lang))
-                ev.add("geo", (venue.row["lat"], venue.row["lng"]))
-            ev.add("url", f"{url_base}/bookings/{r['public_id']}")
-            cancelled = r["status"] == "cancelled"
-            ev.add("status", "CANCELLED" if cancelled else "CONFIRMED" if r["status"] == "confirmed" else "TENTATIVE")
-            ev.add("sequence", 1 if cancelled else 0)
-            ev.add("last-modified", (r["cancelled_at"] or r["created_at"]).astimezone(UTC))
-            cal.add_component(ev)
-        cal.add_missing_timezones()
-        return cal.to_ical()
-
-
-personal_calendar = PersonalCalendar()
-
-
-# ---------------------------------------------------------------- articles
-
-
-def article_out(row: dict, lang: Lang) -> ArticleOut:
-    return ArticleOut(
-        slug=row["slug"],
-        kind=row["kind"],
-        title=pick(row["title_zh"], row["title_en"], lang),
-        summary=pick(row["summary_zh"], row["summary_en"], lang),
-        body=pick(row["body_zh"], row["body_en"], lang),
-        image=row["image"],
-        venue_slugs=list(row["venue_slugs"] or []),
-        published_at=row["published_at"] or row["publish_at"],
-    )
-
-
-async def list_articles(lang: Lang, kind: str | None, limit: int, offset: int) -> Page[ArticleOut]:
-    where = visible_now(Article, utc_now())
-    if kind:
-        where = where & (Article.kind == kind)
-    rows = await Article.select().where(where).order_by(Article.published_at, ascending=False).order_by(Article.id)
-    return Page(items=[article_out(r, lang) for r in rows[offset : offset + limit]], total=len(rows))
-
-
-async def get_article(slug: str, lang: Lang) -> ArticleOut:
-    row = await Article.select().where((Article.slug == slug) & visible_now(Article, utc_now())).first()
-    if row is None:
-        raise NotFound("article_not_found", f"no article {slug!r}")
-    return article_out(row, lang)
-
-
-# ---------------------------------------------------------------- columns from bodies (content, marketers)
-
-
-async def _place_columns(data: EventIn | EventContent | EventPatch, current: dict | None) -> dict:
-    """Place, address, district and location: from the venue when one is named, else as given."""
-    venue_slug = data.venue_slug if data.venue_slug is not None else (current or {}).get("venue_slug")
-    cols: dict = {}
-    if venue_slug and (data.venue_slug is not None or current is None):
-        venue = await catalog.record(venue_slug)
-        if venue is None:
-            raise InvalidInput("unknown_venue", f"no venue {venue_slug!r}", field="venue_slug")
-        v = venue.row
-        cols.update(
-            venue_slug=venue_slug,
-            place_zh=v["name_zh"],
-            place_en=v["name_en"],
-            address_zh=v["address_zh"],
-            address_en=v["address_en"],
-            district=v["district"],
-            lat=v["lat"],
-            lng=v["lng"],
-        )
-    if data.place is not None:
-        cols.update(place_zh=data.place.zh, place_en=data.place.en)
-    if data.address is not None:
-        cols.update(address_zh=data.address.zh, address_en=data.address.en)
-    if data.district is not None:
-        cols["district"] = data.district
-    if data.location is not None:
-        cols.update(lat=data.location.lat, lng=data.location.lng)
-    if current is None:
-        missing = [k for k in ("district", "lat", "place_zh") if k not in cols]
-        if missing:
-            raise InvalidInput("place_required", "give venue_slug, or place, district and location", field="venue_slug")
-    return cols
-
-
-def _search_columns(cols: dict) -> str:
-    return search_text(
-        cols.get("title_zh", ""),
-        cols.get("title_en", ""),
-        cols.get("summary_zh", ""),
-        cols.get("summary_en", ""),
-        cols.get("place_zh", ""),
-        cols.get("place_en", ""),
-        cols.get("category", ""),
-    )
-
-
-async def event_columns(data: EventIn | EventContent) -> dict:
-    starts_at, ends_at = local(data.starts_at), local(data.ends_at)
-    exdates = [local(x) for x in data.exdates]
-    check_event_times(starts_at, ends_at, data.rrule, exdates)
-    cols = {
-        "slug": data.slug,
-        "category": data.category,
-        "venue_slug": None,
-        "title_zh": data.title.zh,
-        "title_en": data.title.en,
-        "summary_zh": data.summary.zh.strip(),
-        "summary_en": data.summary.en.strip(),
-        "description_zh": data.description.zh.strip(),
-        "description_en": data.description.en.strip(),
-        "address_zh": "",
-        "address_en": "",
-        "starts_at": starts_at.astimezone(UTC),
-        "ends_at": ends_at.astimezone(UTC),
-        "rrule": (data.rrule or "").strip().upper(),
-        "exdates": [x.isoformat() for x in exdates],
-        "price_fen": data.price_fen,
-        "image": data.image,
-        **await _place_columns(data, None),
-    }
-    cols["search_text"] = _search_columns(cols)
-    return cols
-
-
-async def event_patch_columns(data: EventPatch, current: dict) -> dict:
-    cols: dict = {}
-    for name in ("title", "summary", "description"):
-        value = getattr(data, name)
-        if value is not None:
-            cols[f"{name}_zh"], cols[f"{name}_en"] = value.zh.strip(), value.en.strip()
-    for name in ("category", "price_fen", "image"):
-        if getattr(data, name) is not None:
-            cols[name] = getattr(data, name)
-    cols.update(await _place_columns(data, current))
-    starts_at = local(data.starts_at) if data.starts_at is not None else local(current["starts_at"])
-    ends_at = local(data.ends_at) if data.ends_at is not None else local(current["ends_at"])
-    rrule = data.rrule.strip().upper() if data.rrule is not None else current["rrule"]
-    exdates = [local(x) for x in data.exdates] if data.exdates is not None else _exdates(current)
-    if any(getattr(data, k) is not None for k in ("starts_at", "ends_at", "rrule", "exdates")):
-        check_event_times(starts_at, ends_at, rrule or None, exdates)
-        cols.update(
-            starts_at=starts_at.astimezone(UTC),
-            ends_at=ends_at.astimezone(UTC),
-            rrule=rrule or "",
-            exdates=[x.isoformat() for x in exdates],
-        )
-    merged = {**current, **cols}
-    cols["search_text"] = _search_columns(merged)
-    cols["sequence"] = (current["sequence"] or 0) + 1
-    return cols
-
-
-def event_admin_out(row: dict) -> EventAdminOut:
-    return EventAdminOut(
-        id=row["id"],
-        slug=row["slug"],
-        title=Localised(row["title_zh"], row["title_en"]),
-        summary=Localised(row["summary_zh"], row["summary_en"]),
-        description=Localised(row["description_zh"], row["description_en"]),
-        category=row["category"],
-        venue_slug=row["venue_slug"],
-        district=row["district"],
-        place=Localised(row["place_zh"], row["place_en"]),
-        address=Localised(row["address_zh"], row["address_en"]),
-        location=Point(row["lat"], row["lng"]),
-        starts_at=local(row["starts_at"]),
-        ends_at=local(row["ends_at"]),
-        rrule=row["rrule"] or None,
-        exdates=list(row["exdates"] or []),
-        price_fen=row["price_fen"],
-        image=row["image"],
-        status=row["status"],
-        publish_at=row["publish_at"],
-        published_at=row["published_at"],
-        created_by=row["created_by"],
-        updated_at=row["updated_at"],
-    )
-
-
-async def article_columns(data: ArticleIn | ArticleContent) -> dict:
-    return {
-        "slug": data.slug,
-        "kind": data.kind,
-        "title_zh": data.title.zh,
-        "title_en": data.title.en,
-        "summary_zh": data.summary.zh.strip(),
-        "summary_en": data.summary.en.strip(),
-        "body_zh": data.body.zh.strip(),
-        "body_en": data.body.en.strip(),
-        "image": data.image,
-        "venue_slugs": list(data.venue_slugs),
-    }
-
-
-async def article_patch_columns(data: ArticlePatch, current: dict) -> dict:
-    cols: dict = {}
-    for name in ("title", "summary", "body"):
-        value = getattr(data, name)
-        if value is not None:
-            cols[f"{name}_zh"], cols[f"{name}_en"] = value.zh.strip(), value.en.strip()
-    for name in ("kind", "image"):
-        if getattr(data, name) is not None:
-            cols[name] = getattr(data, name)
-    if data.venue_slugs is not None:
-        cols["venue_slugs"] = list(data.venue_slugs)
-    return cols
-
-
-def article_admin_out(row: dict) -> ArticleAdminOut:
-    return ArticleAdminOut(
-        id=row["id"],
-        slug=row["slug"],
-        kind=row["kind"],
-        title=Localised(row["title_zh"], row["title_en"]),
-        summary=Localised(row["summary_zh"], row["summary_en"]),
-        body=Localised(row["body_zh"], row["body_en"]),
-        image=row["image"],
-        venue_slugs=list(row["venue_slugs"] or []),
-        status=row["status"],
-        publish_at=row["publish_at"],
-        published_at=row["published_at"],
-        created_by=row["created_by"],
-        updated_at=row["updated_at"],
-    )
-
-
-# ---------------------------------------------------------------- content loading
-
-
-def parse_event_content(raw: list[dict]) -> list[EventContent]:
-    items, seen = [], set()
-    for index, entry in enumerate(raw):
-        label = entry.get("slug", f"#{index}") if isinstance(entry, dict) else f"#{index}"
-        try:
-            item = msgspec.convert(entry, EventContent)
-        except msgspec.ValidationError as exc:
-            raise ValueError(f"event {label}: {exc}") from None
-        if item.slug in seen:
-            raise ValueError(f"event {label}: duplicate slug")
-        seen.add(item.slug)
-        items.append(item)
-    return items
-
-
-def parse_article_content(raw: list[dict]) -> list[ArticleContent]:
-    items, seen = [], set()
-    for index, entry in enumerate(raw):
-        label = entry.get("slug", f"#{index}") if isinstance(entry, dict) else f"#{index}"
-        try:
-            item = msgspec.convert(entry, ArticleContent)
-        except msgspec.ValidationError as exc:
-            raise ValueError(f"article {label}: {exc}") from None
-        if item.slug in seen:
-            raise ValueError(f"article {label}: duplicate slug")
-        seen.add(item.slug)
-        items.append(item)
-    return items
-
-
-async def _upsert(table, slug: str, columns: dict, existing: dict, extra_new: dict) -> str:
-    digest = hashlib.sha256(msgspec.json.encode(columns, order="sorted")).hexdigest()
-    current = existing.get(slug)
-    if current is None:
-        await table.insert(table(**columns, **extra_new, content_hash=digest))
-        return "created"
-    if current["content_hash"] != digest:
-        values = {getattr(table, k): v for k, v in columns.items()}
-        values[table.content_hash] = digest
-        values[table.updated_at] = utc_now()
-        if table is Event:
-            values[Event.sequence] = (current.get("sequence") or 0) + 1
-        await table.update(values).where(table.id == current["id"])
-        return "updated"
-    return "unchanged"
-
-
-async def load_events(items: list[EventContent], store: Store | None = None) -> LoadReport:
-    """Upsert by slug; content items are published as they load. A re-run changes nothing."""
-    await catalog.snapshot()  # venues must be loaded first: places come from them
-    existing = {r["slug"]: r for r in await Event.select(Event.id, Event.slug, Event.content_hash, Event.sequence)}
-    now = utc_now()
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for item in items:
-        try:
-            columns = await event_columns(item)
-        except InvalidInput as exc:
-            raise ValueError(f"event {item.slug}: {exc.detail}") from None
-        counts[await _upsert(Event, item.slug, columns, existing, {"status": "published", "published_at": now})] += 1
-    if store is not None and (counts["created"] or counts["updated"]):
-        await store.set(VERSION_KEY, str(time.time_ns()).encode())
-    return LoadReport(**counts)
-
-
-async def load_articles(items: list[ArticleContent]) -> LoadReport:
-    existing = {r["slug"]: r for r in await Article.select(Article.id, Article.slug, Article.content_hash)}
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for item in items:
-        columns = await article_columns(item)
-        extra = {"status": "published", "published_at": item.published_at or utc_now()}
-        counts[await _upsert(Article, item.slug, columns, existing, extra)] += 1
-    return LoadReport(**counts)

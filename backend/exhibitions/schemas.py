@@ -6,8 +6,10 @@ import msgspec
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
 
-# The rights URIs IIIF Presentation 3.0 allows: Creative Commons licences and RightsStatements.org.
-RIGHTS_PATTERN = r"^(https?://creativecommons\.org/(licenses|publicdomain)/[a-z0-9\-/.]+/|https?://rightsstatements\.org/vocab/[A-Za-z\-]+/[0-9.]+/)$"
+# The rights URIs IIIF Presentation 3.0 allows: Creative Commons licences and RightsStatements.org, over
+# https only (like every URL from content: backend/lib/content_urls.py).
+RIGHTS_PATTERN = r"^(https://creativecommons\.org/(licenses|publicdomain)/[a-z0-9\-/.]+/|https://rightsstatements\.org/vocab/[A-Za-z\-]+/[0-9.]+/)\Z"
+RightsUri = Annotated[str, msgspec.Meta(pattern=RIGHTS_PATTERN, max_length=200)]
 
 
 class ItemOut(msgspec.Struct, omit_defaults=True):
@@ -69,7 +71,7 @@ class ExhibitionContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     title: Localised
     summary: Localised
     attribution: Localised
-    rights: Annotated[str, msgspec.Meta(pattern=RIGHTS_PATTERN)]
+    rights: RightsUri
     item: Annotated[list[ItemContent], msgspec.Meta(min_length=1)]
     sections: list[SectionContent] = []
     venue_slug: str | None = None

@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 
 from backend.governance.schemas import AlertOut, DirectiveIn, DirectiveOut
-from backend.governance.services import forget_directives, occupancy
-from backend.governance.tables import Alert, Directive, DirectiveSlot
+from backend.governance.services import supervision
+from backend.governance.tables import Alert, DirectiveSlot
 from backend.lib import live_events
-from backend.lib.db import is_unique_violation
+from backend.lib.bounds import within_calendar
+from backend.lib.clock import CITY_TZ, clock
+from backend.lib.db import is_unique_violation, write_transaction
 from backend.lib.problems import DomainError, InvalidInput
+from backend.occupancy.services import occupancy
+from backend.occupancy.tables import Directive
+from backend.reservations import seats
+from backend.reservations.disruptions import Disruption, disrupt_holders
+from backend.reservations.services import reservations
 from backend.reservations.tables import Notification, Reservation, Slot
 from backend.settings import get_settings
-from backend.venues.services import CITY_TZ, catalog
+from backend.venues.services import catalog
 from integrations.cap_alerts import CapAlert, CapInvalid, parse_cap
 from integrations.gov_platform import SignatureRejected, verify
 
@@ -37,7 +45,7 @@ DISTRICT_CODES = {
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def verify_platform(timestamp: str | None, sig: str | None, body: bytes) -> None:
@@ -47,7 +55,7 @@ def verify_platform(timestamp: str | None, sig: str | None, body: bytes) -> None
         raise DomainError(exc.reason, exc.detail, status=401) from None
 
 
-async def _targets(data: DirectiveIn) -> list[dict]:
+async def _targets(data: DirectiveIn) -> list[dict[str, Any]]:
     snap = await catalog.snapshot()
     if data.venue_slug is not None:
         rec = snap.by_slug.get(data.venue_slug)
@@ -57,10 +65,10 @@ async def _targets(data: DirectiveIn) -> list[dict]:
     return [r.row for r in snap.records if r.row["district"] == data.district]
 
 
-async def _slots_in_window(venues: list[dict], valid_from: datetime, valid_until: datetime) -> list[dict]:
+async def _slots_in_window(
+    venues: list[dict[str, Any]], valid_from: datetime, valid_until: datetime
+) -> list[dict[str, Any]]:
     """The slots of these venues that overlap the window, generating the days not generated yet."""
-    from backend.reservations.services import reservations
-
     today = utc_now().astimezone(CITY_TZ).date()
     first = max(today, valid_from.astimezone(CITY_TZ).date())
     last_local = valid_until.astimezone(CITY_TZ).date()
@@ -120,31 +128,34 @@ class DirectiveService:
             ).returning(Directive.id)
         except Exception as exc:
             if is_unique_violation(exc):  # the same directive raced in on another request
-                return _directive_out(
-                    await Directive.select().where(Directive.directive_id == data.directive_id).first()
-                )
+                return await _stored_directive(data.directive_id)
             raise
         slots = await _slots_in_window(venues, data.valid_from, data.valid_until)
         cancelled = 0
+        disruption = Disruption(
+            "directive_close" if data.type == "close" else "directive_limit",
+            venues=tuple(slugs),
+            window=(data.valid_from, data.valid_until),
+            detail=data.reason,
+        )
         if data.type == "limit":
-            await self._limit(slots, data.limit_ratio or 0.0)
+            await self._limit(slots, data.limit_ratio or 0.0, disruption)
         elif data.type == "close":
-            cancelled = await self._close(slots)
+            cancelled = await self._close(slots, disruption)
         else:
             await self._reopen(slots)
         await Directive.update(
             {Directive.slots_affected: len(slots), Directive.reservations_cancelled: cancelled}
         ).where(Directive.id == rows[0]["id"])
-        occupancy._cached = None
-        forget_directives()
+        occupancy.directives_changed()
         catalog.forget_pages()
         log.warning(
             "platform directive applied",
             extra={"directive": data.directive_id, "type": data.type, "venues": len(slugs), "slots": len(slots)},
         )
-        return _directive_out(await Directive.select().where(Directive.id == rows[0]["id"]).first())
+        return await _stored_directive(data.directive_id)
 
-    async def _remember(self, slot: dict, closed: bool = False) -> int:
+    async def _remember(self, slot: dict[str, Any], closed: bool = False) -> int:
         """The slot's capacity before any directive touched it (kept once, for `reopen`)."""
         await DirectiveSlot.insert(
             DirectiveSlot(slot_id=slot["id"], original_capacity=slot["capacity"], closed=closed)
@@ -156,24 +167,25 @@ class DirectiveService:
             .where(DirectiveSlot.slot_id == slot["id"])
             .first()
         )
-        return row["original_capacity"]  # type: ignore[index]
+        if row is None:  # inserted just above, or kept by an earlier directive: never deleted meanwhile
+            raise LookupError(f"no original capacity kept for slot {slot['id']}")
+        original: int = row["original_capacity"]
+        return original
 
-    async def _limit(self, slots: list[dict], ratio: float) -> None:
-        """No slot offers more than `ratio` of its original seats; what is booked stays booked."""
+    async def _limit(self, slots: list[dict[str, Any]], ratio: float, disruption: Disruption) -> None:
+        """No slot offers more than `ratio` of its original seats; what is booked stays booked, and the holders
+        of a slot booked beyond its new seats are offered another time or place (`disrupt_holders`)."""
+        over = []
         for slot in slots:
             original = await self._remember(slot)
-            cap = math.floor(original * ratio)
-            await Slot.raw(
-                "UPDATE slots SET capacity = CASE WHEN booked > {} THEN booked ELSE {} END WHERE id = {}",
-                cap,
-                cap,
-                slot["id"],
-            )
+            limited = math.floor(original * ratio)
+            await seats.limit_to(slot["id"], limited)
+            if slot["booked"] > limited:
+                over.append(slot["id"])
+        await disrupt_holders(disruption, slot_ids=over)
 
-    async def _close(self, slots: list[dict]) -> int:
+    async def _close(self, slots: list[dict[str, Any]], disruption: Disruption) -> int:
         """Close every slot; its bookings are cancelled, their holders told and paid ones refunded."""
-        from backend.reservations.services import reservations
-
         cancelled = 0
         for slot in slots:
             await self._remember(slot, closed=True)
@@ -181,30 +193,30 @@ class DirectiveService:
                 (Reservation.slot == slot["id"])
                 & Reservation.status.is_in(["confirmed", "pending_payment", "waitlisted"])
             )
-            await reservations._close_slot(slot["id"], slot["venue_slug"])
+            await reservations.close_slot(slot["id"], slot["venue_slug"], disruption)
         return cancelled
 
-    async def _reopen(self, slots: list[dict]) -> None:
-        from backend.reservations.services import reservations
-
+    async def _reopen(self, slots: list[dict[str, Any]]) -> None:
         ids = [s["id"] for s in slots]
         if not ids:
             return
         for kept in await DirectiveSlot.select().where(DirectiveSlot.slot_id.is_in(ids)):
-            cap = kept["original_capacity"]
-            await Slot.raw(
-                "UPDATE slots SET capacity = CASE WHEN booked > {} THEN booked ELSE {} END WHERE id = {}",
-                cap,
-                cap,
-                kept["slot_id"],
-            )
+            await seats.limit_to(kept["slot_id"], kept["original_capacity"])
             if kept["closed"]:
-                await Slot.update({Slot.status: "open"}).where(Slot.id == kept["slot_id"])
+                await seats.reopen(kept["slot_id"])
             await DirectiveSlot.delete().where(DirectiveSlot.slot_id == kept["slot_id"])
             await reservations.promote_waitlist(kept["slot_id"])
 
 
-def _directive_out(row: dict) -> DirectiveOut:
+async def _stored_directive(directive_id: str) -> DirectiveOut:
+    """The directive as stored (written by this request, or by a twin that raced it in first)."""
+    row = await Directive.select().where(Directive.directive_id == directive_id).first()
+    if row is None:  # written before this is asked; directives are never deleted
+        raise LookupError(f"no directive {directive_id!r}")
+    return _directive_out(row)
+
+
+def _directive_out(row: dict[str, Any]) -> DirectiveOut:
     return DirectiveOut(
         directive_id=row["directive_id"],
         type=row["type"],
@@ -241,12 +253,13 @@ class AlertService:
             alert = parse_cap(body)
         except CapInvalid as exc:
             raise InvalidInput("invalid_cap", exc.detail, field=exc.field) from None
+        _storable(alert)
         zh, en = alert.info("zh"), alert.info("en")
         if alert.msg_type == "Cancel":
             refs = [r.split(",")[1] for r in alert.references.split() if r.count(",") == 2]
             if refs:
                 await Alert.update({Alert.cancelled: True}).where(Alert.identifier.is_in(refs))
-            occupancy.forget_alerts()
+            supervision.forget_alerts()
             return AlertOut(alert.identifier, zh.event, zh.severity, alert.msg_type, [], 0)
         earlier = await Alert.select().where(Alert.identifier == alert.identifier).first()
         if earlier is not None:
@@ -259,47 +272,65 @@ class AlertService:
                 0,
             )
         slugs = await venues_in(alert) if alert.status == "Actual" else []
+        # the warning, what it supersedes and its messages to visitors are written together or not at all:
+        # a refusal halfway must not leave a stored warning whose repeat answers "already had it" unsent
         try:
-            await Alert.insert(
-                Alert(
-                    identifier=alert.identifier,
-                    sender=alert.sender,
-                    sent=alert.sent,
-                    msg_type=alert.msg_type,
-                    event=zh.event,
-                    severity=zh.severity,
-                    urgency=zh.urgency,
-                    certainty=zh.certainty,
-                    headline_zh=zh.headline or zh.event,
-                    headline_en=en.headline or en.event,
-                    instruction_zh=zh.instruction,
-                    instruction_en=en.instruction,
-                    effective=zh.effective,
-                    expires=zh.expires,
-                    area_desc="; ".join(a.description for a in zh.areas),
-                    venue_slugs=slugs,
-                    cancelled=alert.status != "Actual",
+            async with write_transaction():
+                await Alert.insert(
+                    Alert(
+                        identifier=alert.identifier,
+                        sender=alert.sender,
+                        sent=alert.sent,
+                        msg_type=alert.msg_type,
+                        event=zh.event,
+                        severity=zh.severity,
+                        urgency=zh.urgency,
+                        certainty=zh.certainty,
+                        headline_zh=zh.headline or zh.event,
+                        headline_en=en.headline or en.event,
+                        instruction_zh=zh.instruction,
+                        instruction_en=en.instruction,
+                        effective=zh.effective,
+                        expires=zh.expires,
+                        area_desc="; ".join(a.description for a in zh.areas),
+                        venue_slugs=slugs,
+                        cancelled=alert.status != "Actual",
+                    )
                 )
-            )
+                if alert.references and alert.msg_type == "Update":
+                    refs = [r.split(",")[1] for r in alert.references.split() if r.count(",") == 2]
+                    if refs:
+                        await Alert.update({Alert.cancelled: True}).where(Alert.identifier.is_in(refs))
+                notes = await self._write_messages(slugs, zh.headline or zh.event, zh.expires)
+                # each holder of a visit the warning covers gets one rebooking offer (reservations' signal)
+                await disrupt_holders(
+                    Disruption(
+                        "warning",
+                        venues=tuple(slugs),
+                        window=(zh.effective or utc_now(), zh.expires) if zh.expires else None,
+                        detail=(zh.headline or zh.event)[:300],
+                        weather="Met" in zh.categories,
+                    )
+                )
         except Exception as exc:
             if is_unique_violation(exc):
                 return AlertOut(alert.identifier, zh.event, zh.severity, alert.msg_type, slugs, 0)
             raise
-        if alert.references and alert.msg_type == "Update":
-            refs = [r.split(",")[1] for r in alert.references.split() if r.count(",") == 2]
-            if refs:
-                await Alert.update({Alert.cancelled: True}).where(Alert.identifier.is_in(refs))
-        notified = await self._tell_visitors(slugs, zh.headline or zh.event, zh.expires)
-        occupancy.forget_alerts()
+        for n in notes:
+            live_events.publish(
+                "notifications",
+                {"user_id": n.user_id, "kind": "warning", "venue_slug": n.venue_slug, "detail": n.detail},
+            )
+        supervision.forget_alerts()
         log.warning(
-            "warning received", extra={"identifier": alert.identifier, "venues": len(slugs), "notified": notified}
+            "warning received", extra={"identifier": alert.identifier, "venues": len(slugs), "notified": len(notes)}
         )
-        return AlertOut(alert.identifier, zh.event, zh.severity, alert.msg_type, slugs, notified)
+        return AlertOut(alert.identifier, zh.event, zh.severity, alert.msg_type, slugs, len(notes))
 
-    async def _tell_visitors(self, slugs: list[str], headline: str, expires: datetime | None) -> int:
+    async def _write_messages(self, slugs: list[str], headline: str, expires: datetime | None) -> list[Notification]:
         """One in-app message per holder and venue for bookings from today until the warning expires."""
         if not slugs:
-            return 0
+            return []
         today = utc_now().astimezone(CITY_TZ).date()
         where = (
             Reservation.venue_slug.is_in(slugs)
@@ -327,12 +358,25 @@ class AlertService:
             )
         if notes:
             await Notification.insert(*notes)
-            for n in notes:
-                live_events.publish(
-                    "notifications",
-                    {"user_id": n.user_id, "kind": "warning", "venue_slug": n.venue_slug, "detail": n.detail},
-                )
-        return len(notes)
+        return notes
+
+
+def _storable(alert: CapAlert) -> None:
+    """Refuse, before anything is written, a warning whose texts don't fit their columns or whose dates
+    name a year arithmetic can't reach (an `expires` in 9999 overflows turning into the city's time)."""
+    texts = [("alert.identifier", alert.identifier, Alert.identifier), ("alert.sender", alert.sender, Alert.sender)]
+    for info in alert.infos:
+        texts.append(("info.event", info.event, Alert.event))
+    for field, value, column in texts:
+        most = column.length or 0
+        if len(value) > most:
+            raise InvalidInput("invalid_cap", f"{field} may be at most {most} characters", field=field)
+    within_calendar(alert.sent, "alert.sent")
+    for info in alert.infos:
+        if info.effective is not None:
+            within_calendar(info.effective, "info.effective")
+        if info.expires is not None:
+            within_calendar(info.expires, "info.expires")
 
 
 directives = DirectiveService()

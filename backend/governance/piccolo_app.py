@@ -4,14 +4,13 @@ from piccolo.conf.apps import AppConfig
 
 from backend.governance.tables import (
     Alert,
-    Directive,
     DirectiveSlot,
     OutboxMessage,
     TourGroup,
     TourGroupStop,
     VenueLevel,
-    WalkIn,
 )
+from backend.occupancy.tables import Directive, WalkIn  # occupancy's tables; their migrations stay here
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 

@@ -5,36 +5,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.lib.geo import Point
-from backend.venues.schemas import ComfortLevel, District
+from backend.lib.bounds import DbId
+from backend.venues.schemas import District
 
 DirectiveType = Literal["limit", "close", "reopen"]
-
-
-class VenueOccupancy(msgspec.Struct):
-    venue_slug: str
-    occupancy: int
-    capacity: int  # instantaneous capacity in force (lowered by a `limit` directive)
-    ratio: float
-    comfort_level: ComfortLevel
-    entries_today: int
-    exits_today: int
-    crowded: bool  # ratio >= 0.8: reported to the platform
-    status: str  # open | limited | closed (a directive in force)
-    name: str = ""
-    district: str = ""
-    location: Point | None = None
-
-
-class OccupancyOut(msgspec.Struct):
-    generated_at: datetime
-    venues: list[VenueOccupancy]
-
-
-class WalkInIn(msgspec.Struct, forbid_unknown_fields=True):
-    venue_slug: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
-    count: Annotated[int, msgspec.Meta(ge=1, le=500)]
-    direction: Literal["in", "out"] = "in"
+GroupStatus = Literal["held", "confirmed", "ended"]
 
 
 class DirectiveIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -69,7 +44,7 @@ class AlertOut(msgspec.Struct):
 class ItineraryStop(msgspec.Struct, forbid_unknown_fields=True):
     venue_slug: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
     arrives_at: datetime
-    slot_id: Annotated[int, msgspec.Meta(ge=1)] | None = None  # book this slot for the whole party
+    slot_id: DbId | None = None  # book this slot for the whole party
 
 
 class TourGroupIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -86,6 +61,11 @@ class TourStopOut(msgspec.Struct, omit_defaults=True):
     arrives_at: datetime
     reservation_id: str | None = None
     slot_id: int | None = None
+    # the stop's booking: `pending_payment` (held until paid through its checkout or approved, expiring at
+    # `hold_expires_at`), `confirmed`, `expired` or `cancelled`
+    status: str | None = None
+    hold_expires_at: datetime | None = None
+    amount_fen: int | None = None
 
 
 class TourGroupOut(msgspec.Struct):
@@ -96,3 +76,4 @@ class TourGroupOut(msgspec.Struct):
     guide_name_masked: str
     guide_phone_masked: str
     itinerary: list[TourStopOut]
+    status: GroupStatus = "confirmed"  # held while any stop awaits payment or approval

@@ -1,4 +1,4 @@
-from piccolo.columns import UUID, Array, Boolean, DoublePrecision, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Array, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -20,40 +20,12 @@ class OutboxMessage(Table, tablename="gov_outbox"):
     last_error = Varchar(length=200, null=True, default=None)
 
 
-class WalkIn(Table, tablename="gov_walk_ins"):
-    """Visitors counted in (or out) at a venue's manual window, without a booking."""
-
-    venue_slug = Varchar(length=80, index=True)
-    local_date = Varchar(length=10, index=True)  # YYYY-MM-DD in Asia/Shanghai
-    direction = Varchar(length=3)  # in | out
-    count = Integer()
-    staff_user_id = Integer()
-    at = Timestamptz(default=TimestamptzNow())
-
-
 class VenueLevel(Table, tablename="gov_venue_levels"):
     """The comfort level last reported per venue: a change is pushed at once (one replica wins the UPDATE)."""
 
     venue_slug = Varchar(length=80, unique=True)
     level = Varchar(length=20)
     changed_at = Timestamptz(default=TimestamptzNow())
-
-
-class Directive(Table, tablename="gov_directives"):
-    """An order of the platform: limit, close or reopen a venue or a district for a window."""
-
-    directive_id = Varchar(length=80, unique=True)
-    type = Varchar(length=10)
-    venue_slug = Varchar(length=80, null=True, default=None)
-    district = Varchar(length=16, null=True, default=None)
-    limit_ratio = DoublePrecision(null=True, default=None)
-    valid_from = Timestamptz()
-    valid_until = Timestamptz()
-    reason = Text(default="")
-    venue_slugs = Array(base_column=Varchar(length=80))
-    slots_affected = Integer(default=0)
-    reservations_cancelled = Integer(default=0)
-    received_at = Timestamptz(default=TimestamptzNow())
 
 
 class DirectiveSlot(Table, tablename="gov_directive_slots"):

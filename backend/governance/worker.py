@@ -6,13 +6,14 @@ outbox to `GOV_PLATFORM_URL`. Both run only when the platform is configured; eve
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from litestar import Litestar
 
 from backend.governance import outbox
-from backend.governance.services import occupancy
+from backend.governance.services import supervision
 from backend.settings import get_settings
 from integrations.gov_platform import HttpGovPlatform
 
@@ -20,7 +21,7 @@ log = logging.getLogger("changxiang.governance.worker")
 
 
 @asynccontextmanager
-async def gov_bridge(app: Litestar):
+async def gov_bridge(app: Litestar) -> AsyncIterator[None]:
     settings = app.state.settings if "settings" in app.state else get_settings()
     if not (settings.gov_platform_url and settings.gov_platform_secret):
         yield
@@ -31,7 +32,7 @@ async def gov_bridge(app: Litestar):
         await anyio.sleep(0.5)  # on_startup (the database) runs after lifespans are entered
         while True:
             try:
-                await occupancy.tick()
+                await supervision.tick()
             except Exception:  # noqa: BLE001 - the next tick retries
                 log.exception("gov feed tick failed")
             await anyio.sleep(min(settings.gov_occupancy_push_s / 2, 5.0))

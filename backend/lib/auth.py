@@ -1,5 +1,6 @@
 """Who is calling: JWT bearer tokens (and the same token in an HttpOnly cookie for the PWA),
-password hashing (argon2id), and the role guards every controller uses.
+password hashing (argon2id, computed off the event loop: `make_password_hash`, `password_matches`), and
+the role guards every controller uses.
 
 Roles are enforced here, on the server: a guard refuses before the handler runs.
 """
@@ -9,8 +10,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import timedelta
+from typing import Any, Literal
 
 import msgspec
 from argon2 import PasswordHasher
@@ -22,13 +23,15 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
 from litestar.stores.base import Store
 
+from backend.lib import offload
+from backend.lib.clock import clock
 from backend.lib.problems import Forbidden, Unauthenticated
 from backend.lib.stores import STORE_UNAVAILABLE
 
 log = logging.getLogger("changxiang.auth")
 
-Role = Literal["tourist", "staff", "marketer", "governance", "agency", "admin"]
-ROLES: tuple[Role, ...] = ("tourist", "staff", "marketer", "governance", "agency", "admin")
+Role = Literal["tourist", "staff", "marketer", "governance", "agency", "merchant", "admin"]
+ROLES: tuple[Role, ...] = ("tourist", "staff", "marketer", "governance", "agency", "merchant", "admin")
 
 AUTH_COOKIE = "cx_token"
 PUBLIC = {"exclude_from_auth": True}  # route opt for endpoints anyone may call
@@ -44,6 +47,8 @@ class AuthUser(msgspec.Struct, frozen=True):
     display_name: str
     roles: frozenset[str]
     venue_slugs: frozenset[str]
+    merchant_ids: frozenset[str] = frozenset()  # the shops a `merchant` account redeems vouchers for
+    phone_masked: str | None = None  # an account with a phone (phone sign-in): 139****5678
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -51,6 +56,10 @@ class AuthUser(msgspec.Struct, frozen=True):
     def may_staff(self, venue_slug: str) -> bool:
         """Admins may act at every venue; staff only at the venues they are bound to."""
         return "admin" in self.roles or ("staff" in self.roles and venue_slug in self.venue_slugs)
+
+    def may_merchant(self, merchant_id: str) -> bool:
+        """Admins may act for every merchant; merchant accounts only for the merchants they are bound to."""
+        return "admin" in self.roles or ("merchant" in self.roles and merchant_id in self.merchant_ids)
 
 
 def hash_password(password: str) -> str:
@@ -67,9 +76,20 @@ def verify_password(password_hash: str, password: str) -> bool:
 _DUMMY_HASH = hash_password("timing-equaliser")
 
 
-def burn_password_check(password: str) -> None:
+async def make_password_hash(password: str) -> str:
+    """`hash_password`, computed in a worker thread: argon2id takes tens of milliseconds of CPU by design,
+    and on the event loop it would stall every other request of the replica (docs/security.md)."""
+    return await offload.cpu(hash_password, password)
+
+
+async def password_matches(password_hash: str, password: str) -> bool:
+    """`verify_password`, computed in a worker thread (see `make_password_hash`)."""
+    return await offload.cpu(verify_password, password_hash, password)
+
+
+async def burn_password_check(password: str) -> None:
     """Spend the same time as a real check, so unknown emails can't be told apart by timing."""
-    verify_password(_DUMMY_HASH, password)
+    await password_matches(_DUMMY_HASH, password)
 
 
 class RememberingJWTMiddleware(JWTCookieAuthenticationMiddleware):
@@ -82,9 +102,11 @@ class RememberingJWTMiddleware(JWTCookieAuthenticationMiddleware):
 
     _decoded: dict[str, Token] = {}
 
-    async def authenticate_token(self, encoded_token: str, connection: ASGIConnection) -> AuthenticationResult:
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         token = self._decoded.get(encoded_token)
-        if token is None or token.exp <= datetime.now(UTC):
+        if token is None or token.exp <= clock.now():
             token = self.token_cls.decode(  # raises NotAuthorizedException for a bad or expired token
                 encoded_token=encoded_token,
                 secret=self.token_secret,
@@ -110,10 +132,10 @@ def build_jwt_auth(
     secret: str,
     ttl_s: int,
     secure_cookie: bool,
-    retrieve_user: Callable[[Token, ASGIConnection], Awaitable[AuthUser | None]],
+    retrieve_user: Callable[[Token, ASGIConnection[Any, Any, Any, Any]], Awaitable[AuthUser | None]],
     revoked_store: Callable[[], Store],
 ) -> JWTCookieAuth[AuthUser, Token]:
-    async def is_revoked(token: Token, connection: ASGIConnection) -> bool:
+    async def is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
         if not token.jti:
             return False
         try:
@@ -140,18 +162,18 @@ def new_token_id() -> str:
     return uuid.uuid4().hex
 
 
-def _user(connection: ASGIConnection) -> AuthUser:
+def _user(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
     user = connection.scope.get("user")
     if not isinstance(user, AuthUser):
         raise Unauthenticated("not_authenticated", "log in first")
     return user
 
 
-def require_roles(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def require_roles(*roles: Role) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
     """A guard: the caller must hold one of `roles` (admin always passes)."""
     allowed = set(roles) | {"admin"}
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if not _user(connection).roles.intersection(allowed):
             raise Forbidden("forbidden_role", f"requires one of: {', '.join(sorted(allowed))}")
 

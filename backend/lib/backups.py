@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from backend.lib.db import sqlite_path
+from backend.lib.sqlite_engine import sqlite_path
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"

@@ -5,196 +5,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from pathlib import Path
+import logging
+from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
+import anyio
 from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from backend.lib.sqlite_engine import PooledSQLiteEngine, sqlite_path
 
-def sqlite_path(url: str) -> Path:
-    """`sqlite:///var/x.db` is relative to the working directory, `sqlite:////abs/x.db` absolute."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError(f"not a sqlite:///PATH URL: {url!r}")
-    return Path(url[len(prefix) :])
+log = logging.getLogger("changxiang.db")
 
 
-def _execute_fetch(conn: sqlite3.Connection, query: str, args: list[Any], commit: bool) -> list[Any]:
-    """Run one statement to the end on aiosqlite's thread, in one hop: execute, fetch, close and, outside
-    a transaction, commit (or roll back on error). Piccolo's engine makes four to five hops per query."""
-    try:
-        cursor = conn.execute(query, args)
-        try:
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        if commit:
-            conn.commit()
-        return rows
-    except BaseException:
-        if commit:
-            conn.rollback()
-        raise
-
-
-def _run_statements(conn: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
-    """BEGIN IMMEDIATE, every statement to the end, COMMIT: one write transaction in one hop."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        out = []
-        for query, args in statements:
-            cursor = conn.execute(query, args)
-            try:
-                out.append(cursor.fetchall())
-            finally:
-                cursor.close()
-        conn.commit()
-        return out
-    except BaseException:
-        conn.rollback()
-        raise
-
-
-class PooledSQLiteTransaction(SQLiteTransaction):
-    """Piccolo's SQLite transaction on a pooled connection, handed back (not closed) at the end."""
-
-    _writer_lock: asyncio.Lock | None = None
-
-    async def get_connection(self) -> Any:
-        return await self.engine._acquire()  # type: ignore[attr-defined]
-
-    async def __aenter__(self) -> SQLiteTransaction:
-        if self.engine.current_transaction.get() is None and self.transaction_type != TransactionType.deferred:
-            # Writers of this process queue here instead of in SQLite's busy handler, which sleeps
-            # with back-off and would stall every writer under load.
-            self._writer_lock = self.engine._writer_lock()  # type: ignore[attr-defined]
-            await self._writer_lock.acquire()
-        try:
-            return await super().__aenter__()
-        except BaseException:
-            if self._writer_lock is not None:
-                self._writer_lock.release()
-            raise
-
-    async def __aexit__(self, exception_type, exception, traceback) -> bool:  # type: ignore[no-untyped-def]
-        if self._parent:
-            return exception is None
-        healthy = True
-        try:
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
-        except BaseException:
-            healthy = False
-            raise
-        finally:
-            await self.engine._release(self.connection, healthy)  # type: ignore[attr-defined]
-            self.engine.current_transaction.reset(self.context)
-            if self._writer_lock is not None:
-                self._writer_lock.release()
-        return exception is None
-
-
-class PooledSQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLiteEngine opens a new aiosqlite connection (a new thread) for every query and every
-    transaction, about a millisecond each; this one keeps a few open and reuses them.
-
-    Connections run in WAL mode with `synchronous=NORMAL`: a crash of the process never loses a
-    committed transaction; a power cut may lose the last ones (docs/decisions.md). Production runs on
-    PostgreSQL.
-    """
-
-    def __init__(self, *args: Any, idle_max: int = 8, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._idle: list[Any] = []
-        self._idle_max = idle_max
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-
-    def _writer_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
-
-    async def get_connection(self) -> Any:
-        pending = aiosqlite.connect(**self.connection_kwargs)
-        # aiosqlite's worker thread is not a daemon: a connection still checked out when the database
-        # stops (a request or the sweeper mid-query) would keep the process from ever exiting.
-        pending._thread.daemon = True
-        connection = await pending
-        connection.row_factory = dict_factory
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        return connection
-
-    async def _acquire(self) -> Any:
-        if self._idle:
-            return self._idle.pop()
-        return await self.get_connection()
-
-    def transaction(
-        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
-    ) -> SQLiteTransaction:
-        return PooledSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
-
-    async def _release(self, connection: Any, healthy: bool) -> None:
-        if healthy and len(self._idle) < self._idle_max:
-            self._idle.append(connection)
-        else:
-            await connection.close()
-
-    async def _run_in_new_connection(
-        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
-    ) -> Any:
-        connection = await self._acquire()
-        healthy = True
-        try:
-            return await connection._execute(_execute_fetch, connection._conn, query, args or [], True)
-        except BaseException:
-            healthy = False
-            raise
-        finally:
-            await self._release(connection, healthy)
-
-    async def _run_in_existing_connection(
-        self,
-        connection: Any,
-        query: str,
-        args: list[Any] | None = None,
-        query_type: str = "generic",
-        table: Any = None,
-    ) -> Any:
-        return await connection._execute(_execute_fetch, connection._conn, query, args or [], False)
-
-    async def run_atomically(self, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
-        """Statements compiled for SQLite, run in one `BEGIN IMMEDIATE` transaction and one thread hop."""
-        lock = self._writer_lock()
-        async with lock:
-            connection = await self._acquire()
-            healthy = True
-            try:
-                return await connection._execute(_run_statements, connection._conn, statements)
-            except BaseException:
-                healthy = False
-                raise
-            finally:
-                await self._release(connection, healthy)
-
-    async def close_idle(self) -> None:
-        while self._idle:
-            await self._idle.pop().close()
-
-
-def engine_for_url(url: str) -> Engine:
+def engine_for_url(url: str) -> Engine[Any]:
     if url.startswith(("postgres://", "postgresql://")):
         return PostgresEngine(config={"dsn": url})
     if url.startswith("sqlite:"):
@@ -205,14 +32,34 @@ def engine_for_url(url: str) -> Engine:
     raise ValueError(f"DATABASE_URL must be sqlite:///PATH or postgres://…, got {url!r}")
 
 
-def engine() -> Engine:
-    from backend.piccolo_conf import DB
+_engine: Engine[Any] | None = None
 
-    return DB
+
+def engine() -> Engine[Any]:
+    """The engine Piccolo's tables use: `DB` of the module `PICCOLO_CONF` names (backend.piccolo_conf),
+    found the way Piccolo finds it, so lib does not import the configuration that imports lib."""
+    global _engine
+    if _engine is None:
+        found = engine_finder()
+        if found is None:
+            raise RuntimeError("no Piccolo engine: set PICCOLO_CONF (backend.piccolo_conf)")
+        _engine = found
+    return _engine
 
 
 def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
+
+
+POSTGRES_POOL_MAX = 20
+
+
+def connections_max() -> int:
+    """The most connections this process holds open to the database at once (per event loop)."""
+    db = engine()
+    if isinstance(db, PooledSQLiteEngine):
+        return db._open_max
+    return POSTGRES_POOL_MAX
 
 
 async def start_database() -> None:
@@ -220,7 +67,7 @@ async def start_database() -> None:
     if isinstance(db, PostgresEngine):
         # asyncpg resets every connection it takes back (advisory locks, cursors, LISTEN, SET): one more
         # round trip per query. We use none of those on pooled connections, so skip it.
-        await db.start_connection_pool(min_size=2, max_size=20, reset=_no_reset)
+        await db.start_connection_pool(min_size=2, max_size=POSTGRES_POOL_MAX, reset=_no_reset)
     else:
         # WAL lets readers go on while one writer writes; set once per database file.
         await db.run_ddl("PRAGMA journal_mode=WAL;")
@@ -230,10 +77,24 @@ async def _no_reset(connection: Any) -> None:
     return None
 
 
+POOL_CLOSE_S = 10.0
+
+
 async def stop_database() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.close_connection_pool()
+        # asyncpg's close waits for every connection to come back: a task still holding one (a request the
+        # server is abandoning) would hold the shutdown for ever, so after POOL_CLOSE_S they are cut
+        pool = db.pool
+        if pool is None:
+            return
+        try:
+            with anyio.fail_after(POOL_CLOSE_S):
+                await pool.close()
+        except TimeoutError:
+            log.warning("database pool: connections still out after %.0f s; terminated", POOL_CLOSE_S)
+            pool.terminate()
+        db.pool = None
     elif isinstance(db, PooledSQLiteEngine):
         await db.close_idle()
 
@@ -258,7 +119,7 @@ def write_transaction() -> Any:
     return db.transaction()
 
 
-async def run_atomically(*statements: QueryString) -> list[list[dict]]:
+async def run_atomically(*statements: QueryString) -> list[list[dict[str, Any]]]:
     """Run statements (Piccolo `QueryString`s, `{}` placeholders) as one write transaction and return
     each one's rows. On SQLite the whole transaction is one `BEGIN IMMEDIATE … COMMIT` in one thread
     hop (the hot path of a gate scan); on PostgreSQL one pooled connection and transaction."""
@@ -271,6 +132,51 @@ async def run_atomically(*statements: QueryString) -> list[list[dict]]:
         for qs in statements:
             out.append(await db.run_querystring(qs))
     return out
+
+
+# What rooms ask of the engine, by intention: only lib knows which engine it is.
+
+
+async def lock_row(table: str, row_id: int) -> None:
+    """Inside a write transaction: hold row `row_id` of `table` until it ends, so writers that depend on
+    it queue behind each other (one user's bookings, so the booking limit holds). PostgreSQL:
+    `SELECT … FOR UPDATE`. SQLite: nothing to do, the write transaction (`BEGIN IMMEDIATE`) already is
+    the only writer."""
+    if not table.replace("_", "").isalnum():
+        raise ValueError(f"not a table name: {table!r}")
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return
+    await db.run_querystring(QueryString(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", row_id))
+
+
+async def take_turns(lock_key: int) -> None:
+    """Inside a write transaction: writers holding the same `lock_key` take turns until it ends (an
+    append-only chain read at its head, then extended). PostgreSQL: a transaction-scoped advisory lock.
+    SQLite: nothing to do, the write transaction already is the only writer."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return
+    await db.run_querystring(QueryString("SELECT pg_advisory_xact_lock({})", lock_key))
+
+
+def skip_locked() -> str:
+    """The lock clause for the inner SELECT of a claim (`UPDATE … WHERE id IN (SELECT … {here})`), so
+    workers claiming at once take different rows instead of waiting for each other: ` FOR UPDATE SKIP
+    LOCKED` on PostgreSQL; nothing on SQLite, whose one writer at a time claims alone."""
+    return "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+
+
+async def atomic_write(single: QueryString, steps: Sequence[QueryString], answer: int) -> list[dict[str, Any]]:
+    """One atomic write, given two ways: `single`, one statement that writes through data-modifying CTEs
+    (`WITH x AS (UPDATE … RETURNING …) INSERT …`), or `steps`, plain statements run in one write
+    transaction. PostgreSQL runs `single` (one round trip); SQLite, which has no data-modifying CTEs,
+    runs `steps` in one `BEGIN IMMEDIATE` hop (`run_atomically`). Returns the rows of `single`, or of
+    `steps[answer]`: the caller writes both so they answer the same."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return (await run_atomically(*steps))[answer]
+    return [dict(row) for row in await db.run_querystring(single)]
 
 
 async def migrate() -> None:

@@ -50,7 +50,8 @@ T = TypeVar("T")
 
 def distance_m(a: Point, b: Point) -> float:
     """Geodesic distance on WGS-84, in metres (what geopy's `geodesic(a, b).meters` returns)."""
-    return _WGS84.inv(a.lng, a.lat, b.lng, b.lat)[2]
+    metres: float = _WGS84.inv(a.lng, a.lat, b.lng, b.lat)[2]  # pyproj types its scalar results Any
+    return metres
 
 
 def haversine_m(a: Point, b: Point) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from litestar import Request
 
@@ -33,17 +33,17 @@ def parse_accept_language(header: str | None) -> Lang:
                     q = 0.0
         if q <= 0:
             continue
-        candidate = (q, -position, primary)  # type: ignore[assignment]
+        candidate = (q, -position, primary)
         if best is None or candidate > best:
-            best = candidate  # type: ignore[assignment]
+            best = candidate
     return best[2] if best else DEFAULT_LANG
 
 
-def request_lang(request: Request, lang: str | None) -> Lang:
+def request_lang(request: Request[Any, Any, Any], lang: str | None) -> Lang:
     if lang is not None:
         if lang not in LANGS:
             raise InvalidInput("invalid_lang", "lang must be zh or en", field="lang")
-        return lang  # type: ignore[return-value]
+        return lang  # narrowed to Lang by `in LANGS`
     return parse_accept_language(request.headers.get("accept-language"))
 
 

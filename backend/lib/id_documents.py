@@ -13,6 +13,8 @@ import re
 from datetime import date
 from typing import Literal
 
+from backend.lib.clock import clock
+
 IdType = Literal["resident_id", "passport", "hk_macau_permit", "taiwan_permit"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -79,7 +81,7 @@ def is_valid_resident_id(number: str, today: date | None = None) -> bool:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    if not (date(1900, 1, 1) <= born <= (today or date.today())):
+    if not (date(1900, 1, 1) <= born <= (today or clock.city_today())):
         return False
     return resident_id_check_char(number[:17]) == number[17]
 

@@ -83,12 +83,20 @@ def mask_id_number(id_type: str, number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧**娜, John Smith → J*** S****."""
+    """张三 → 张*, 欧阳娜娜 → 欧**娜, John Smith → J. S. (initials: readable at a gate, still not the name)."""
     name = name.strip()
     if not name:
         return ""
     if name.isascii():
-        return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
+        return " ".join(part[0].upper() + "." for part in name.split())
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str) -> str:
+    """13912345678 → 139****5678: the first 3 and last 4 digits of a number, stars between."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) <= 7:
+        return "*" * max(0, len(digits) - 2) + digits[-2:] if len(digits) > 4 else "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -89,7 +89,9 @@ _DEFAULT_CODES = {
 }
 
 
-def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any):
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status,
         type_=PROBLEM_TYPE_BASE + code,
@@ -116,7 +118,7 @@ def _validation_errors(extra: Any) -> list[dict[str, Any]]:
     return errors
 
 
-def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
+def http_to_problem(exc: HTTPException) -> ProblemDetailsException:
     status = exc.status_code
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc.extra)
@@ -139,8 +141,36 @@ def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
     return problem(status, code, detail, headers=exc.headers)
 
 
-def unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    """The last line: log with the request id, answer a bare 500 problem (never a stack trace)."""
+# Inputs the edge (lib/input_guard) and the schemas let through but the database or date arithmetic can't
+# take: asyncpg's DataError family by name (only lib/db may import the driver), sqlite3's and Python's
+# range errors. Character errors are text (a NUL, a lone surrogate); the rest are values out of range.
+_TEXT_ERRORS = {"CharacterNotInRepertoireError", "UntranslatableCharacterError", "UnicodeEncodeError"}
+
+
+def refused_input(exc: BaseException) -> str | None:
+    """The problem code for an error the input caused where it could not be stored or computed (a value
+    past a column's range, a date past the calendar's end, a NUL in PostgreSQL text), else None."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & _TEXT_ERRORS:
+        return "invalid_text"
+    if isinstance(exc, OverflowError) or "DataError" in names:
+        return "out_of_range"
+    if isinstance(exc, ValueError) and "out of range" in str(exc):  # date(10000, 1, 1), date.replace(year=0)
+        return "out_of_range"
+    return None
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The last line: log with the request id, answer a bare 500 problem (never a stack trace). An input
+    that could not be stored or computed is the caller's 400, still logged with its trace: the edge or a
+    schema should have refused it, and the log says where."""
+    code = refused_input(exc)
+    if code is not None:
+        log.warning("input refused past the edge", exc_info=exc, extra={"path": request.url.path, "code": code})
+        detail = "a value can't be stored: text with a NUL character or invalid Unicode"
+        if code == "out_of_range":
+            detail = "a number or a date is out of the range this service can store or compute"
+        return problem(400, code, detail).to_response(request)
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal error").to_response(request)
 
@@ -149,7 +179,7 @@ problem_details_plugin = ProblemDetailsPlugin(
     ProblemDetailsConfig(
         exception_to_problem_detail_map={
             DomainError: _domain_to_problem,
-            HTTPException: _http_to_problem,
+            HTTPException: http_to_problem,
         }
     )
 )

@@ -8,8 +8,12 @@ even before the sweeper has flipped its state to `published`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
+from piccolo.columns import Column
+from piccolo.columns.combination import Or
 from piccolo.table import Table
 
 STATES = ("draft", "in_review", "scheduled", "published", "archived")
@@ -39,7 +43,31 @@ def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
 
-def visible_now(table: type[Table], now: datetime):  # noqa: ANN201 - a Piccolo Where/Or
+@dataclass(frozen=True)
+class PublicationColumns:
+    """The columns of `publication_columns` on one table, typed as columns: Piccolo declares them per
+    table, so code that handles any publishable table (`type[Table]`) reaches them through this."""
+
+    id: Column
+    status: Column
+    publish_at: Column
+    published_at: Column
+    updated_at: Column
+
+
+@cache
+def columns_of(table: type[Table]) -> PublicationColumns:
+    column = table._meta.get_column_by_name
+    return PublicationColumns(
+        id=table._meta.primary_key,
+        status=column("status"),
+        publish_at=column("publish_at"),
+        published_at=column("published_at"),
+        updated_at=column("updated_at"),
+    )
+
+
+def visible_now(table: type[Table], now: datetime) -> Or:
     """Where clause: published, or scheduled and due."""
-    status = table.status  # type: ignore[attr-defined]
-    return (status == "published") | ((status == "scheduled") & (table.publish_at <= now))  # type: ignore[attr-defined]
+    cols = columns_of(table)
+    return (cols.status == "published") | ((cols.status == "scheduled") & (cols.publish_at <= now))

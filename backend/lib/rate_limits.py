@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import re
 from typing import Any
 
 import msgspec
+from litestar.enums import ScopeType
 from litestar.stores.base import Store
-from litestar.stores.redis import RedisStore
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
+from backend.lib.clock import clock
 from backend.lib.problems import PROBLEM_TYPE_BASE
-from backend.lib.stores import STORE_UNAVAILABLE
+from backend.lib.stores import STORE_UNAVAILABLE, CountingRedisStore
 from backend.settings import Settings
 
 WINDOW_S = 60
@@ -30,10 +31,30 @@ WINDOW_S = 60
 LIMITED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/login"): "login",
     ("POST", "/api/v1/auth/register"): "register",
+    ("POST", "/api/v1/auth/sms-code"): "sms",
     ("POST", "/api/v1/reservations"): "booking",
+    ("POST", "/api/v1/plans/{plan_id:str}/book"): "booking",
     ("POST", "/api/v1/scans"): "scan",
     ("POST", "/api/v1/scans/batch"): "scan",
+    ("POST", "/api/v1/campaigns/{campaign_id:int}/claim"): "claim",
+    ("POST", "/api/v1/campaigns/{campaign_id:int}/apply"): "claim",
+    ("POST", "/api/v1/campaigns/{campaign_id:int}/claim-ticket"): "claim",
+    ("POST", "/api/v1/redemptions"): "scan",
 }
+
+
+def _without_converters(path: str) -> str:
+    """`/plans/{plan_id:str}/book` → `/plans/{plan_id}/book`: a route's path as the router's scope has it
+    (`path_template`)."""
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)
+
+
+_BY_TEMPLATE = {(method, _without_converters(path)): name for (method, path), name in LIMITED_ROUTES.items()}
+
+
+def limit_of(method: str, path: str) -> str | None:
+    """The limit a request counts against, from a route's path with or without its converters."""
+    return _BY_TEMPLATE.get((method, _without_converters(path)))
 
 
 def limits_for(settings: Settings, name: str) -> tuple[int | None, int | None]:
@@ -42,8 +63,12 @@ def limits_for(settings: Settings, name: str) -> tuple[int | None, int | None]:
     the body, not known to a middleware."""
     if name in ("login", "register"):
         return settings.auth_rate_limit_per_minute, None
+    if name == "sms":  # per phone: the resend gap and daily cap of backend/accounts/phone.py
+        return settings.sms_limit_per_address, None
     if name == "booking":
         return settings.booking_limit_per_address, settings.booking_limit_per_account
+    if name == "claim":  # vouchers: per account only; a release minute puts whole carriers' NATs on one address
+        return None, settings.booking_limit_per_account
     return settings.scan_limit_per_address, settings.scan_limit_per_account
 
 
@@ -53,14 +78,8 @@ _memory_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 async def count_hits(store: Store, keys: list[str], expires_in: int) -> list[int]:
     """Add one to each counter in `keys` (made with `expires_in` seconds to live) and return the new
     values: one round trip to Redis (a MULTI/EXEC pipeline) whatever the number of keys."""
-    if isinstance(store, RedisStore):
-        async with store._redis.pipeline(transaction=True) as pipe:
-            for key in keys:
-                name = store._make_key(key)
-                pipe.incr(name)
-                pipe.expire(name, expires_in)
-            answers = await pipe.execute()
-        return [int(count) for count in answers[::2]]
+    if isinstance(store, CountingRedisStore):
+        return await store.incr_many(keys, expires_in)
     loop = asyncio.get_running_loop()
     lock = _memory_locks.setdefault(loop, asyncio.Lock())
     out = []
@@ -84,35 +103,34 @@ def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) 
 
 
 async def send_problem(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            *headers,
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
     """Count each limited request against its address and its account; refuse over either limit."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
             await app(scope, receive, send)
             return
-        name = LIMITED_ROUTES.get(("POST", scope.get("path_template") or ""))
+        name = limit_of("POST", scope.get("path_template") or "")
         if name is None:
             await app(scope, receive, send)
             return
         litestar_app = scope["app"]
         settings: Settings = litestar_app.state.settings
         per_address, per_account = limits_for(settings, name)
-        now = time.time()
+        now = clock.wall()
         window = int(now // WINDOW_S)
         retry_after = max(1, int((window + 1) * WINDOW_S - now))
         store = litestar_app.stores.get("rate_limit")

@@ -4,14 +4,18 @@ them too).
 The app's Content-Security-Policy allows no inline script: the PWA build has none (its service worker
 is registered from /registerSW.js); `'wasm-unsafe-eval'` lets the scanner compile its QR decoder.
 Styles may be inline (Vant sets style attributes; offline.html has a <style>). The API documentation
-pages under /schema (Scalar, Swagger UI) load their scripts from jsDelivr and start them with an
-inline script, so /schema gets its own, wider policy (docs/security.md).
+pages under /schema (Swagger UI) load their scripts from the app (/schema-ui) and start them
+with an inline script, so /schema gets its own policy: inline scripts, still nothing from elsewhere
+(docs/security.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar.types import Message, Scope
 
+from backend.lib.client_config import tile_image_source
 from backend.settings import Settings
 
 APP_CSP = "; ".join(
@@ -34,11 +38,11 @@ APP_CSP = "; ".join(
 SCHEMA_CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
-        "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.gstatic.com",
-        "img-src 'self' data: https:",
-        "connect-src 'self' https://cdn.jsdelivr.net",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "font-src 'self' data:",
+        "img-src 'self' data:",
+        "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
         "frame-ancestors 'none'",
@@ -66,14 +70,24 @@ def _over_tls(scope: Scope) -> bool:
     return False
 
 
-def security_headers_hook(settings: Settings):
+def app_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """The app's headers; a tile provider on another origin (CHANGXIANG_MAP_TILES) joins `img-src`."""
+    extra = tile_image_source(settings)
+    if extra is None:
+        return APP_HEADERS
+    csp = APP_CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {extra}")
+    return [*_COMMON, (b"content-security-policy", csp.encode())]
+
+
+def security_headers_hook(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
     always_hsts = settings.hsts
+    app_headers_now = app_headers(settings)
 
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         headers = list(message.get("headers") or [])
-        headers += SCHEMA_HEADERS if scope.get("path", "").startswith("/schema") else APP_HEADERS
+        headers += SCHEMA_HEADERS if scope.get("path", "").startswith("/schema") else app_headers_now
         if always_hsts or _over_tls(scope):
             headers.append(HSTS)
         message["headers"] = headers

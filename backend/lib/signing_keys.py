@@ -1,6 +1,7 @@
-"""ECDSA P-256 signing keys for pass codes, kept in the database (so every replica signs with the
-same keys), their private halves encrypted with the personal-data vault; and the compact encodings
-codes use (raw 64-byte signatures, compressed points, base45 for QR alphanumeric mode).
+"""ECDSA P-256 signing keys for pass codes, kept where a `SigningKeyStore` keeps them (the `passes` room
+binds its database table, so every replica signs with the same keys), their private halves encrypted
+with the personal-data vault; and the compact encodings codes use (raw 64-byte signatures, compressed
+points, base45 for QR alphanumeric mode). Pure crypto and caching: this module knows no table.
 
 P-256 rather than Ed25519: every phone's WebCrypto verifies and signs P-256, so the PWA's device keys
 and the offline scanner use the same curve as the server.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -109,25 +111,47 @@ class KeyPair:
     public: ec.EllipticCurvePublicKey
 
 
-class SigningKeyring:
-    """The current signing key and every key by kid, read from the `signing_keys` table and cached
-    (a key never changes once written; rotation adds a row)."""
+class SigningKeyStore(Protocol):
+    """Where signing keys are kept: rows of `kid`, `public_key` (base64url of the uncompressed point)
+    and `private_key_enc` (PKCS#8 PEM sealed by the vault)."""
 
-    def __init__(self) -> None:
+    async def active(self) -> list[dict[str, Any]]:
+        """The keys not retired, oldest kid first."""
+        ...
+
+    async def last_kid(self) -> int | None:
+        """The highest kid ever written, retired or not."""
+        ...
+
+    async def add(self, kid: int, public_key: str, private_key_enc: str) -> None:
+        """Keep a new key; raises a unique violation when `kid` exists already (another replica)."""
+        ...
+
+
+class SigningKeyring:
+    """The current signing key and every key by kid, read from its store and cached (a key never
+    changes once written; rotation adds a row). A keyring without a store knows only the keys put in
+    it (a benchmark's)."""
+
+    def __init__(self, store: SigningKeyStore | None = None) -> None:
+        self._store = store
         self._by_kid: dict[int, KeyPair] = {}
         self._current: KeyPair | None = None
 
+    def _kept(self) -> SigningKeyStore:
+        if self._store is None:
+            raise RuntimeError("this keyring has no key store")
+        return self._store
+
     @staticmethod
-    def _pair(row: dict) -> KeyPair:
+    def _pair(row: dict[str, Any]) -> KeyPair:
         pem = vault().decrypt(row["private_key_enc"], "signing_key").encode()
         private = serialization.load_pem_private_key(pem, password=None)
         assert isinstance(private, ec.EllipticCurvePrivateKey)
         return KeyPair(row["kid"], private, private.public_key())
 
-    async def _rows(self) -> list[dict]:
-        from backend.passes.tables import SigningKey
-
-        return await SigningKey.select().where(SigningKey.retired_at.is_null()).order_by(SigningKey.kid)
+    async def _rows(self) -> list[dict[str, Any]]:
+        return await self._kept().active()
 
     async def current(self) -> KeyPair:
         if self._current is None:
@@ -156,34 +180,27 @@ class SigningKeyring:
                         return None
         return self._by_kid.get(kid)
 
-    async def public_keys(self) -> list[dict]:
+    async def public_keys(self) -> list[dict[str, Any]]:
+        """Every key that verifies. A gate may ask before the first code was ever signed: the current
+        key is made then, so the gate never saves an empty list and refuses every code offline."""
+        await self.current()
         return [{"kid": r["kid"], "alg": "ES256", "public_key": r["public_key"]} for r in await self._rows()]
 
     async def rotate(self) -> int:
         """Add a new key (the next kid); older keys keep verifying until retired."""
-        from backend.passes.tables import SigningKey
-
+        store = self._kept()
         private = ec.generate_private_key(_CURVE)
         pem = private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
-        last = await SigningKey.select(SigningKey.kid).order_by(SigningKey.kid, ascending=False).first()
-        kid = (last["kid"] + 1) if last else 1
+        last = await store.last_kid()
+        kid = (last + 1) if last is not None else 1
         if kid > 255:
             raise RuntimeError("kid space exhausted: retire old keys first")
         try:
-            await SigningKey.insert(
-                SigningKey(
-                    kid=kid,
-                    public_key=b64u(uncompressed(private.public_key())),
-                    private_key_enc=vault().encrypt(pem, "signing_key"),
-                )
-            )
+            await store.add(kid, b64u(uncompressed(private.public_key())), vault().encrypt(pem, "signing_key"))
         except Exception as exc:
             if not is_unique_violation(exc):  # another replica made this kid at the same moment: use theirs
                 raise
         self._current = None
         return kid
-
-
-keyring = SigningKeyring()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from backend.lib.signing_keys import (
     KeyPair,
@@ -38,12 +39,16 @@ _CERT = struct.Struct(">BB8sII33s")  # type, kid, pass_id, serial, expires, devi
 _CTX_SERVER = b"CX-PASS-1"
 _CTX_CERT = b"CX-CERT-1"
 _CTX_DEVICE = b"CX-DEV-1"
+GATE_CERT = 3
+_GATE_CERT = struct.Struct(">BBIII33sH")  # type, kid, serial, staff user id, expires, device key, len(venues)
+_CTX_GATE = b"CX-GATE-1"
+_CTX_SCAN = b"CX-SCAN-1"
 
 
 class CodeRejected(Exception):
     """`result` is the scan result to answer: invalid, stale_code."""
 
-    def __init__(self, result: str) -> None:
+    def __init__(self, result: Literal["invalid", "stale_code"]) -> None:
         super().__init__(result)
         self.result = result
 
@@ -70,6 +75,41 @@ def make_certificate(key: KeyPair, pass_id: str, serial: int, expires: int, devi
 def device_message(certificate: bytes, shown_at: int) -> bytes:
     """What the phone signs for each code it shows."""
     return _CTX_DEVICE + certificate + struct.pack(">I", shown_at)
+
+
+def make_gate_certificate(
+    key: KeyPair, serial: int, staff_user_id: int, expires: int, device_key: bytes, venue_slugs: list[str]
+) -> bytes:
+    """The server's certificate for a gate phone's key: it may sign offline scans for `staff_user_id` at
+    `venue_slugs` until `expires`. `03 | kid | serial | staff | expires | key (33) | len | venues` + the
+    server's signature over `"CX-GATE-1"` ‖ those bytes."""
+    point = compressed(load_point(device_key))
+    venues = ",".join(sorted(venue_slugs)).encode()
+    cert = _GATE_CERT.pack(GATE_CERT, key.kid, serial, staff_user_id, expires, point, len(venues)) + venues
+    return cert + sign_raw(key.private, _CTX_GATE + cert)
+
+
+def scan_entry_message(
+    serial: int,
+    *,
+    nonce: str,
+    venue_slug: str,
+    direction: str,
+    gate: str | None,
+    device_id: str | None,
+    code: str,
+    offline_result: str | None,
+    scanned_ms: int,
+) -> bytes:
+    """What a gate phone signs for each scan it decides offline (pwa/src/pass/gate.js `entryMessage`):
+    `"CX-SCAN-1" ‖ serial (u32)` and then each field as a u16 length and its UTF-8 bytes, absent fields
+    empty, the time in Unix milliseconds as decimal digits."""
+    fields = [nonce, venue_slug, direction, gate or "", device_id or "", code, offline_result or "", str(scanned_ms)]
+    out = bytearray(_CTX_SCAN + struct.pack(">I", serial))
+    for field in fields:
+        data = field.encode()
+        out += struct.pack(">H", len(data)) + data
+    return bytes(out)
 
 
 def make_device_code(certificate: bytes, shown_at: int, device_signature: bytes) -> str:

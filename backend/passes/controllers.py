@@ -6,15 +6,21 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from backend.lib.auth import AuthUser, require_roles
+from backend.passes.devices import gate_devices
+from backend.passes.gate_keys import gates
+from backend.passes.scanning import scans
 from backend.passes.schemas import (
     DeviceCertificateOut,
     DeviceKeyIn,
+    GateDeviceIn,
+    GateDeviceOut,
     PassCodeOut,
     PassOut,
     ScanBatchIn,
@@ -24,9 +30,9 @@ from backend.passes.schemas import (
     ScanOut,
     VenueCountOut,
 )
-from backend.passes.services import passes, scans
+from backend.passes.services import passes
 
-AuthRequest = Request[AuthUser, Token, object]
+AuthRequest = Request[AuthUser, Token, State]
 
 
 class PassController(Controller):
@@ -87,7 +93,7 @@ class ScanController(Controller):
     ) -> ServerSentEvent:
         """Live decisions of every gate at one of my venues (Server-Sent Events): first a `ready` event
         with today's counts, then one `scan` event per decision, from any replica."""
-        counts = await scans.counts(request.user, venue)  # refuses staff of other venues first
+        counts = await gates.counts(request.user, venue)  # refuses staff of other venues first
 
         async def events() -> AsyncIterator[ServerSentEventMessage]:
             async with channels.start_subscription(["scans"]) as subscriber:
@@ -100,17 +106,31 @@ class ScanController(Controller):
 
     @post("/batch", status_code=HTTP_200_OK, opt={"audited_by": "scan_log"})
     async def batch(self, request: AuthRequest, data: ScanBatchIn) -> ScanBatchOut:
-        """Upload scans a gate decided offline; double admissions come back with `conflict: true`."""
+        """Upload scans a gate decided offline, each signed by the gate device's key. Double admissions
+        come back with `conflict: true`; scans that cannot be trusted (unsigned, another device's, dated
+        before the device's last sync or past its offline window) come back `flagged` with a `reason`,
+        logged for staff and never counted as an admission."""
         return await scans.batch(request.user, data.items)
 
+    @post("/device", status_code=HTTP_201_CREATED)
+    async def certify_gate(self, request: AuthRequest, data: GateDeviceIn) -> GateDeviceOut:
+        """Certify this gate phone's own P-256 key for my staff account at my venues, so the scans it
+        decides offline can be signed and trusted. The same key again renews its certificate."""
+        return await gate_devices.certify(request.user, data.public_key, data.venue_slugs)
+
     @get("/keys")
-    async def keys(self, request: AuthRequest) -> ScannerKeysOut:
-        """Public keys, revocations and today's entitlements for my venues: enough to decide offline."""
-        return await scans.scanner_keys(request.user)
+    async def keys(
+        self,
+        request: AuthRequest,
+        device: Annotated[int | None, Parameter(query="device", ge=1, le=2**31 - 1)] = None,
+    ) -> ScannerKeysOut:
+        """Public keys, revocations and today's entitlements for my venues: enough to decide offline.
+        A gate naming its `device` (serial) records its sync: its offline scans are trusted from then on."""
+        return await gates.scanner_keys(request.user, device)
 
     @get("/counts")
     async def counts(
         self, request: AuthRequest, venue: Annotated[str, Parameter(query="venue", max_length=80)]
     ) -> VenueCountOut:
         """Today's entries, exits and people inside at one of my venues (scan log and walk-ins)."""
-        return await scans.counts(request.user, venue)
+        return await gates.counts(request.user, venue)

@@ -16,20 +16,40 @@ ScanResult = Literal[
     "invalid_time",
     "wrong_venue",
     "venue_full",
+    "flagged",  # an offline scan the server cannot trust (batch only): logged for staff, never an admission
 ]
 Direction = Literal["in", "out"]
 Nonce = Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 
 
-class Entitlement(msgspec.Struct):
-    reservation_id: str
-    venue_slug: str
+class EntitledVisitor(msgspec.Struct, omit_defaults=True):
+    """A visitor a booking names (issue 18): masked name, ticket type, seat, and the card the gate must see."""
+
+    name: str
+    ticket_type: str
+    seat: str | None = None
+    check_at_gate: str | None = None
+
+
+class Entitlement(msgspec.Struct, omit_defaults=True):
+    reservation_id: str | None  # None for a coupon or card (kind)
+    venue_slug: str | None  # None for a voucher (it is redeemed at merchants)
     valid_from: datetime
     valid_until: datetime
     party_size: int
     status: str  # confirmed | pending_payment | cancelled | expired | used
     entries: int
+    starts_at: datetime | None = None  # the slot or performance itself (valid_from is the gate's window)
+    entry_early_minutes: int | None = None  # "可提前 30 分钟入场": why valid_from is before starts_at
+    visitors: list[EntitledVisitor] = []
+    kind: Literal["reservation", "coupon", "card"] = "reservation"  # coupons and cards: backend/vouchers
+    coupon_id: str | None = None
+    campaign_id: int | None = None
+    title: str | None = None
+    venue_slugs: list[str] = []  # a card's venues
+    face_value_fen: int | None = None
+    min_spend_fen: int | None = None
 
 
 class PassOut(msgspec.Struct):
@@ -68,6 +88,10 @@ class ScanIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class OfflineScanIn(ScanIn, forbid_unknown_fields=True):
     offline_result: ScanResult | None = None  # what the gate decided on its own
+    # the gate device whose key signed this scan (POST /scans/device), and its signature (base64url r‖s)
+    # over codes.scan_entry_message: unsigned scans are flagged, never admitted
+    device_serial: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    signature: Annotated[str, msgspec.Meta(min_length=80, max_length=90, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
 
 
 class ScanOut(msgspec.Struct, omit_defaults=True):
@@ -79,6 +103,9 @@ class ScanOut(msgspec.Struct, omit_defaults=True):
     party_size: int | None = None
     holder_name_masked: str | None = None
     conflict: bool = False
+    reason: str | None = None  # why a batch's scan was flagged (never on POST /scans)
+    # who the booking names, their ticket types and seats: staff check a concession card or show the way
+    visitors: list[EntitledVisitor] = []
 
 
 class ScanBatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,10 +118,28 @@ class ScanBatchItemOut(msgspec.Struct, omit_defaults=True):
     conflict: bool
     reservation_id: str | None = None
     party_size: int | None = None
+    reason: str | None = None  # with result `flagged`: why the scan was not trusted (docs/pass-code.md)
 
 
 class ScanBatchOut(msgspec.Struct):
     items: list[ScanBatchItemOut]
+    flagged: int = 0  # how many of `items` were not trusted, for staff to look at
+
+
+class GateDeviceIn(msgspec.Struct, forbid_unknown_fields=True):
+    public_key: Annotated[
+        str,
+        msgspec.Meta(min_length=40, max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="base64url P-256 point"),
+    ]
+    venue_slugs: Annotated[list[Label], msgspec.Meta(max_length=200)] | None = None  # default: all of mine
+
+
+class GateDeviceOut(msgspec.Struct):
+    certificate: str  # base64url: certificate ‖ server signature
+    serial: int
+    kid: int
+    venue_slugs: list[str]
+    expires_at: datetime
 
 
 class PublicKeyOut(msgspec.Struct):
@@ -130,6 +175,7 @@ class ScannerKeysOut(msgspec.Struct):
     skew_s: int
     venue_slugs: list[str]
     entitlements: list[GateEntitlement]
+    device_synced_at: datetime | None = None  # when `?device=` named a gate device of mine: its sync, now
 
 
 class VenueCountOut(msgspec.Struct):
@@ -138,3 +184,4 @@ class VenueCountOut(msgspec.Struct):
     entries_today: int
     exits_today: int
     occupancy: int
+    flagged_today: int = 0  # offline scans uploaded today that could not be trusted

@@ -34,6 +34,21 @@ class DeviceCertificate(Table, tablename="device_certificates"):
     revoked_at = Timestamptz(null=True, default=None)
 
 
+class GateDevice(Table, tablename="gate_devices"):
+    """A gate phone's own key, certified for one staff account at its venues: the phone signs every scan
+    it decides offline, and the server trusts an uploaded scan only when this key signed it, dated
+    after the device's last sync (docs/pass-code.md, "Offline gates")."""
+
+    serial = Integer(unique=True, index=True)
+    staff_user_id = Integer(index=True)
+    public_key = Varchar(length=100)  # base64url of the point, as the phone sent it
+    venue_slugs = Text()  # the venues it may sign for, sorted, comma-separated
+    expires_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    synced_at = Timestamptz(null=True, default=None)  # the last GET /scans/keys that named it
+    revoked_at = Timestamptz(null=True, default=None)
+
+
 class ScanRecord(Table, tablename="scan_log"):
     """Every scan, accepted or not. Occupancy, audits and the supervision feed are read from here."""
 
@@ -52,16 +67,4 @@ class ScanRecord(Table, tablename="scan_log"):
     received_at = Timestamptz(default=TimestamptzNow())
     offline = Boolean(default=False)
     conflict = Boolean(default=False)
-
-
-class GateCount(Table, tablename="gate_counts"):
-    """People through a venue's gates (and its manual window) per counting window: kept in the same
-    atomic write as the scan that moves them, so occupancy is one row, not a sum over the scan log.
-    A window runs from local midnight, or from the venue's last closing time that day (the reset)."""
-
-    count_key = Varchar(length=140, unique=True)  # venue_slug|window_start (ISO, UTC)
-    venue_slug = Varchar(length=80, index=True)
-    local_date = Varchar(length=10, index=True)  # YYYY-MM-DD in Asia/Shanghai
-    window_start = Timestamptz()
-    entries = Integer(default=0)
-    exits = Integer(default=0)
+    flag_reason = Varchar(length=40, null=True, default=None)  # why an offline scan was not trusted

@@ -4,6 +4,15 @@ Piccolo Admin has its own session auth (piccolo_api's `SessionsAuthBackend` over
 `SessionsBase`). Rather than a second login, our guard decides (JWT cookie, role marketer or admin)
 and this gate then hands Piccolo Admin a session of a shadow Piccolo user bound to the account
 (`cx-<id>`, admin, no usable password). A tourist never reaches Piccolo Admin's code: 403 here.
+
+Admin is a read-only window on the publishable tables and their transition history (issue 15: 2).
+Writes there would bypass what the publishing flow guarantees: the body validators (a recurrence
+rule the catalogue can expand, https-only URLs…), the draft → in_review → published moves with the
+second-reviewer rule, and the append-only transition log. So Piccolo Admin runs `read_only`, and this
+gate answers every unsafe method (POST, PUT, PATCH, DELETE) itself with 405 `admin_read_only` before
+Piccolo sees it; marketers edit through `/api/v1/admin/{kind}` (the PWA's editor), which validates
+every body and logs every move. The transition table is also append-only in the database (triggers,
+publishing migration 2026-12-02).
 """
 
 from __future__ import annotations
@@ -12,12 +21,15 @@ import secrets
 import time
 from datetime import datetime, timedelta
 
+import msgspec
 from litestar import asgi
-from litestar.types import Receive, Scope, Send
+from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from backend.lib.auth import AuthUser, require_roles
+from backend.lib.problems import PROBLEM_TYPE_BASE
 
 SESSION_S = 3600
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PiccoloAdminGate:
@@ -37,7 +49,7 @@ class PiccoloAdminGate:
                 site_name="常享 Changxiang",
                 session_expiry=timedelta(seconds=SESSION_S),
                 production=False,
-                read_only=False,
+                read_only=True,  # see the module docstring: edits go through the publishing flow
             )
         return self._app
 
@@ -62,7 +74,8 @@ class PiccoloAdminGate:
             piccolo_id = shadow.id
         else:
             piccolo_id = row["id"]
-        expiry = datetime.now() + timedelta(seconds=SESSION_S)
+        # Piccolo's session table compares against its own naive wall clock, not ours
+        expiry = datetime.now() + timedelta(seconds=SESSION_S)  # noqa: DTZ005
         session = await SessionsBase.create_session(user_id=piccolo_id, expiry_date=expiry, max_expiry_date=expiry)
         self._sessions[user.id] = (session.token, time.monotonic() + SESSION_S)
         return session.token
@@ -70,12 +83,39 @@ class PiccoloAdminGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         user = scope.get("user")
         assert isinstance(user, AuthUser)  # the guard let only marketers and admins through
+        if scope.get("method", "GET") not in SAFE_METHODS:
+            await _read_only(send)
+            return
         token = await self._session(user)
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"cookie"]
         cookies = [c for c in _cookie_header(scope).split(";") if c.strip() and not c.strip().startswith("id=")]
         cookies.append(f"id={token}")
         headers.append((b"cookie", "; ".join(c.strip() for c in cookies).encode("latin-1")))
         await self._admin()({**scope, "headers": headers}, receive, send)
+
+
+async def _read_only(send: Send) -> None:
+    body = msgspec.json.encode(
+        {
+            "type": PROBLEM_TYPE_BASE + "admin_read_only",
+            "title": "Method not allowed",
+            "status": 405,
+            "code": "admin_read_only",
+            "detail": "Admin is read-only: edit and publish through /api/v1/admin/{kind} (the publishing flow)",
+        }
+    )
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 405,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"allow", b"GET, HEAD, OPTIONS"),
+        ],
+    }
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(end)
 
 
 def _cookie_header(scope: Scope) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -36,7 +37,7 @@ class PublishingController(Controller):
         return {"items": items, "total": total}
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_item(self, request: Request[AuthUser, Token, object], kind: str) -> Any:
+    async def create_item(self, request: Request[AuthUser, Token, State], kind: str) -> Any:
         """Create a draft."""
         data = publishing.decode(kind, await request.body())
         return await publishing.create(kind, request.user, data)
@@ -46,7 +47,7 @@ class PublishingController(Controller):
         return await publishing.get(kind, item_id)
 
     @patch("/{item_id:int}")
-    async def update_item(self, request: Request[AuthUser, Token, object], kind: str, item_id: ItemId) -> Any:
+    async def update_item(self, request: Request[AuthUser, Token, State], kind: str, item_id: ItemId) -> Any:
         """Change some fields (any state; a published item changes for the public at once)."""
         data = publishing.decode(kind, await request.body(), patch=True)
         return await publishing.update(kind, item_id, data)
@@ -57,7 +58,7 @@ class PublishingController(Controller):
 
     @post("/{item_id:int}/transition", status_code=200)
     async def transition(
-        self, request: Request[AuthUser, Token, object], kind: str, item_id: ItemId, data: TransitionIn
+        self, request: Request[AuthUser, Token, State], kind: str, item_id: ItemId, data: TransitionIn
     ) -> Response[Any]:
         """Move the item: draft → in_review → scheduled|published → archived (409 on another move)."""
         return Response(await publishing.transition(kind, item_id, request.user, data))

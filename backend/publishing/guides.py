@@ -15,12 +15,10 @@ from typing import Annotated
 
 import msgspec
 
+from backend.exhibitions.schemas import RightsUri
 from backend.venues.schemas import Localised, Slug
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
-RightsUri = Annotated[
-    str, msgspec.Meta(pattern=r"^https?://(creativecommons\.org|rightsstatements\.org)/", max_length=200)
-]
 
 
 class TourIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,6 +7,7 @@ the admin shape. Tours and exhibitions join with one `register(...)` line each i
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from piccolo.columns import Column
 from piccolo.table import Table
 
 from backend.lib.auth import AuthUser
+from backend.lib.clock import clock
 from backend.lib.db import is_unique_violation, write_transaction
 from backend.lib.problems import Conflict, Forbidden, InvalidInput, NotFound
-from backend.lib.publication import STATES, can_move
+from backend.lib.publication import STATES, can_move, columns_of
 from backend.publishing.schemas import TransitionIn, TransitionOut
 from backend.publishing.tables import Transition
 
@@ -34,9 +37,9 @@ class Publishable:
     table: type[Table]
     create: type[msgspec.Struct]
     patch: type[msgspec.Struct]
-    columns: Callable[[Any], Awaitable[dict]]
-    patch_columns: Callable[[Any, dict], Awaitable[dict]]
-    out: Callable[[dict], msgspec.Struct]
+    columns: Callable[[Any], Awaitable[dict[str, Any]]]
+    patch_columns: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+    out: Callable[[dict[str, Any]], msgspec.Struct]
     changed: Callable[[], Awaitable[None]] | None = None
 
 
@@ -48,7 +51,7 @@ def register(kind: str, spec: Publishable) -> None:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _kind(kind: str) -> Publishable:
@@ -67,9 +70,11 @@ def _aware(dt: datetime) -> datetime:
 class PublishingService:
     def __init__(self, second_reviewer: bool = False) -> None:
         self.second_reviewer = second_reviewer
+        # told after any item of any kind changed (search's index: create_app connects it)
+        self.listeners: list[Callable[[], Awaitable[None]]] = []
 
-    async def _row(self, spec: Publishable, item_id: int) -> dict:
-        row = await spec.table.select().where(spec.table.id == item_id).first()
+    async def _row(self, spec: Publishable, item_id: int) -> dict[str, Any]:
+        row = await spec.table.select().where(columns_of(spec.table).id == item_id).first()
         if row is None:
             raise NotFound("item_not_found", f"no item {item_id}")
         return row
@@ -77,18 +82,22 @@ class PublishingService:
     async def _changed(self, spec: Publishable) -> None:
         if spec.changed is not None:
             await spec.changed()
+        for listener in self.listeners:
+            await listener()
 
-    async def list(self, kind: str, status: str | None, limit: int, offset: int) -> tuple[list, int]:
+    async def list(
+        self, kind: str, status: str | None, limit: int, offset: int
+    ) -> tuple[builtins.list[msgspec.Struct], int]:
         spec = _kind(kind)
-        table = spec.table
+        table, pub = spec.table, columns_of(spec.table)
         query = table.select()
         count = table.count()
         if status:
             if status not in STATES:
                 raise InvalidInput("invalid_status", f"status is one of {', '.join(STATES)}", field="status")
-            query = query.where(table.status == status)
-            count = count.where(table.status == status)
-        rows = await query.order_by(table.updated_at, ascending=False).order_by(table.id).limit(limit).offset(offset)
+            query = query.where(pub.status == status)
+            count = count.where(pub.status == status)
+        rows = await query.order_by(pub.updated_at, ascending=False).order_by(pub.id).limit(limit).offset(offset)
         return [spec.out(r) for r in rows], await count
 
     async def get(self, kind: str, item_id: int) -> msgspec.Struct:
@@ -119,7 +128,7 @@ class PublishingService:
                     created_by=user.id,
                     updated_at=utc_now(),
                 )
-            ).returning(table.id)
+            ).returning(columns_of(table).id)
         except Exception as exc:
             if is_unique_violation(exc):
                 raise Conflict("slug_taken", f"{cols.get('slug')!r} is taken") from None
@@ -135,22 +144,20 @@ class PublishingService:
             cols["publish_at"] = _aware(publish_at)
         if not cols:
             raise InvalidInput("empty_patch", "nothing to change")
-        table = spec.table
-        values = {getattr(table, k): v for k, v in cols.items()}
-        values[table.updated_at] = utc_now()
-        await table.update(values).where(table.id == item_id)
+        table, pub = spec.table, columns_of(spec.table)
+        values: dict[Column | str, Any] = {getattr(table, k): v for k, v in cols.items()}
+        values[pub.updated_at] = utc_now()
+        await table.update(values).where(pub.id == item_id)
         await self._changed(spec)
         return spec.out(await self._row(spec, item_id))
 
     async def delete(self, kind: str, item_id: int) -> None:
         """Only drafts and archived items may go: what the public has seen is archived first."""
         spec = _kind(kind)
-        table = spec.table
+        table, pub = spec.table, columns_of(spec.table)
         row = await self._row(spec, item_id)
         deleted = (
-            await table.delete()
-            .where((table.id == item_id) & table.status.is_in(["draft", "archived"]))
-            .returning(table.id)
+            await table.delete().where((pub.id == item_id) & pub.status.is_in(["draft", "archived"])).returning(pub.id)
         )
         if not deleted:
             raise Conflict("not_deletable", f"a {row['status']} item can't be deleted: archive it first")
@@ -158,20 +165,20 @@ class PublishingService:
 
     async def transition(self, kind: str, item_id: int, user: AuthUser, data: TransitionIn) -> msgspec.Struct:
         spec = _kind(kind)
-        table = spec.table
+        table, pub = spec.table, columns_of(spec.table)
         row = await self._row(spec, item_id)
         current, target = row["status"], data.to
         if not can_move(current, target):
             raise Conflict("illegal_transition", f"{current} → {target} is not a move the flow allows")
         now = utc_now()
-        values: dict = {table.status: target, table.updated_at: now}
+        values: dict[Column | str, Any] = {pub.status: target, pub.updated_at: now}
         if target == "scheduled":
             publish_at = _aware(data.publish_at) if data.publish_at else row["publish_at"]
             if publish_at is None:
                 raise InvalidInput("publish_at_required", "scheduling needs publish_at", field="publish_at")
-            values[table.publish_at] = publish_at
+            values[pub.publish_at] = publish_at
         if target == "published":
-            values[table.published_at] = row["published_at"] or now
+            values[pub.published_at] = row["published_at"] or now
         if self.second_reviewer and target in ("scheduled", "published") and current == "in_review":
             submitted = (
                 await Transition.select(Transition.user_id)
@@ -184,9 +191,7 @@ class PublishingService:
             if submitted is not None and submitted["user_id"] == user.id and "admin" not in user.roles:
                 raise Forbidden("second_reviewer_required", "another marketer must approve what you submitted")
         async with write_transaction():
-            moved = (
-                await table.update(values).where((table.id == item_id) & (table.status == current)).returning(table.id)
-            )
+            moved = await table.update(values).where((pub.id == item_id) & (pub.status == current)).returning(pub.id)
             if not moved:
                 raise Conflict("state_changed", "the item changed state meanwhile; reload and retry")
             await Transition.insert(
@@ -195,7 +200,7 @@ class PublishingService:
         await self._changed(spec)
         return spec.out(await self._row(spec, item_id))
 
-    async def history(self, kind: str, item_id: int) -> list[TransitionOut]:
+    async def history(self, kind: str, item_id: int) -> builtins.list[TransitionOut]:
         spec = _kind(kind)
         await self._row(spec, item_id)
         rows = (
@@ -221,18 +226,18 @@ class PublishingService:
         now = utc_now()
         moved_total = 0
         for kind, spec in KINDS.items():
-            table = spec.table
-            due = await table.select(table.id, table.publish_at).where(
-                (table.status == "scheduled") & (table.publish_at <= now)
+            table, pub = spec.table, columns_of(spec.table)
+            due = await table.select(pub.id, pub.publish_at).where(
+                (pub.status == "scheduled") & (pub.publish_at <= now)
             )
             for row in due:
                 async with write_transaction():
                     moved = (
                         await table.update(
-                            {table.status: "published", table.published_at: row["publish_at"], table.updated_at: now}
+                            {pub.status: "published", pub.published_at: row["publish_at"], pub.updated_at: now}
                         )
-                        .where((table.id == row["id"]) & (table.status == "scheduled"))
-                        .returning(table.id)
+                        .where((pub.id == row["id"]) & (pub.status == "scheduled"))
+                        .returning(pub.id)
                     )
                     if moved:
                         await Transition.insert(
@@ -250,20 +255,22 @@ publishing = PublishingService()
 
 
 def _register_builtin() -> None:
-    from backend.events import services as ev
+    from backend.events import articles as ar
+    from backend.events import editing as ed
     from backend.events.schemas import ArticleIn, ArticlePatch, EventIn, EventPatch
+    from backend.events.services import events
     from backend.events.tables import Article, Event
 
     register(
         "events",
         Publishable(
-            Event, EventIn, EventPatch, ev.event_columns, ev.event_patch_columns, ev.event_admin_out, ev.events.changed
+            Event, EventIn, EventPatch, ed.event_columns, ed.event_patch_columns, ed.event_admin_out, events.changed
         ),
     )
     register(
         "articles",
         Publishable(
-            Article, ArticleIn, ArticlePatch, ev.article_columns, ev.article_patch_columns, ev.article_admin_out
+            Article, ArticleIn, ArticlePatch, ar.article_columns, ar.article_patch_columns, ar.article_admin_out
         ),
     )
 
@@ -286,6 +293,23 @@ def _register_builtin() -> None:
             guides.exhibition_columns,
             guides.exhibition_patch_columns,
             guides.exhibition_admin_out,
+        ),
+    )
+
+    from backend.vouchers import campaigns as vc
+    from backend.vouchers.schemas import CampaignIn, CampaignPatch
+    from backend.vouchers.tables import Campaign
+
+    register(
+        "campaigns",
+        Publishable(
+            Campaign,
+            CampaignIn,
+            CampaignPatch,
+            vc.campaign_columns,
+            vc.campaign_patch_columns,
+            vc.campaign_admin_out,
+            vc.campaigns_changed,
         ),
     )
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 from litestar.security.jwt import Token
@@ -13,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from backend.lib.auth import PUBLIC, AuthUser, require_roles
 from backend.lib.pagination import Limit, Offset, Page
+from backend.reservations.booking import Replay
 from backend.reservations.schemas import (
     BookingRequest,
     CancelResult,
@@ -22,7 +25,7 @@ from backend.reservations.schemas import (
     SlotOut,
     SlotPatch,
 )
-from backend.reservations.services import Replay, reservations
+from backend.reservations.services import reservations
 
 IdempotencyKey = Annotated[
     str | None,
@@ -46,7 +49,7 @@ class SlotController(Controller):
 
     @patch("/{slot_id:int}", guards=[require_roles("staff")])
     async def update_slot(
-        self, request: Request[AuthUser, Token, object], slug: str, slot_id: int, data: SlotPatch
+        self, request: Request[AuthUser, Token, State], slug: str, slot_id: int, data: SlotPatch
     ) -> SlotOut:
         """Staff of the venue change a slot's capacity (never below what is booked) or close it."""
         return await reservations.update_slot(request.user, slug, slot_id, data)
@@ -58,7 +61,7 @@ class ReservationController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def book(
-        self, request: Request[AuthUser, Token, object], data: BookingRequest, idempotency_key: IdempotencyKey = None
+        self, request: Request[AuthUser, Token, State], data: BookingRequest, idempotency_key: IdempotencyKey = None
     ) -> Response[ReservationOut]:
         """Book a slot for 1–5 named visitors (real-name; ID numbers are checked, encrypted and masked)."""
         result = await reservations.book(request.user, data, idempotency_key)
@@ -68,19 +71,19 @@ class ReservationController(Controller):
 
     @get("/")
     async def list_mine(
-        self, request: Request[AuthUser, Token, object], limit: Limit = 20, offset: Offset = 0
+        self, request: Request[AuthUser, Token, State], limit: Limit = 20, offset: Offset = 0
     ) -> Page[ReservationOut]:
         """My bookings, newest first."""
         items, total = await reservations.list_mine(request.user, limit, offset)
         return Page(items=items, total=total)
 
     @get("/{reservation_id:str}")
-    async def get_one(self, request: Request[AuthUser, Token, object], reservation_id: str) -> ReservationOut:
+    async def get_one(self, request: Request[AuthUser, Token, State], reservation_id: str) -> ReservationOut:
         """One of my bookings (another person's is a 404)."""
         return await reservations.get(request.user, reservation_id)
 
     @post("/{reservation_id:str}/cancel", status_code=HTTP_200_OK)
-    async def cancel(self, request: Request[AuthUser, Token, object], reservation_id: str) -> CancelResult:
+    async def cancel(self, request: Request[AuthUser, Token, State], reservation_id: str) -> CancelResult:
         """Cancel up to the venue's cut-off before the slot; the seats go back (and to the waitlist)."""
         return await reservations.cancel(request.user, reservation_id)
 
@@ -90,21 +93,21 @@ class NotificationController(Controller):
     tags = ["accounts"]
 
     @get("/")
-    async def list_notifications(self, request: Request[AuthUser, Token, object]) -> list[NotificationOut]:
+    async def list_notifications(self, request: Request[AuthUser, Token, State]) -> list[NotificationOut]:
         """In-app messages: waitlist promoted, slot closed, hold expired, warnings."""
         return await reservations.notifications(request.user)
 
     @post("/{notification_id:int}/read", status_code=HTTP_204_NO_CONTENT)
-    async def mark_read(self, request: Request[AuthUser, Token, object], notification_id: int) -> None:
+    async def mark_read(self, request: Request[AuthUser, Token, State], notification_id: int) -> None:
         """Mark one of my messages read."""
         await reservations.mark_read(request.user, notification_id)
 
     @get("/stream", media_type="text/event-stream")
-    async def stream(self, request: Request[AuthUser, Token, object], channels: ChannelsPlugin) -> ServerSentEvent:
+    async def stream(self, request: Request[AuthUser, Token, State], channels: ChannelsPlugin) -> ServerSentEvent:
         """My new messages as server-sent events, the moment they are written (any replica)."""
         me = request.user.id
 
-        async def events():
+        async def events() -> AsyncIterator[dict[str, str]]:
             yield {"event": "ready", "data": "{}"}
             async with channels.start_subscription(["notifications"]) as subscriber:
                 async for raw in subscriber.iter_events():

@@ -16,6 +16,7 @@ class Slot(Table, tablename="slots"):
     booked = Integer(default=0)
     status = Varchar(length=10, default="open")  # open | closed
     price_fen = Integer(default=0)
+    kind = Varchar(length=12, default="entry")  # entry (timed entry) | performance (the tickets room's)
 
 
 class Reservation(Table, tablename="reservations"):
@@ -35,6 +36,9 @@ class Reservation(Table, tablename="reservations"):
     entries = Integer(default=0)
     inside = Boolean(default=False)
     first_entry_at = Timestamptz(null=True, default=None)
+    # the number the venue calls about this visit (issue 21): AES-GCM encrypted, and masked for staff lists
+    contact_phone_enc = Text(null=True, default=None)
+    contact_phone_masked = Varchar(length=20, null=True, default=None)
 
 
 class Visitor(Table, tablename="reservation_visitors"):
@@ -48,6 +52,12 @@ class Visitor(Table, tablename="reservation_visitors"):
     id_number_enc = Text()
     id_number_masked = Varchar(length=40)
     id_fingerprint = Varchar(length=64, index=True)
+    # the visitor's ticket (issue 18): type, price paid, the card the gate must see, the seat
+    ticket_type = Varchar(length=20, default="adult")
+    price_fen = Integer(default=0)
+    check_at_gate = Varchar(length=40, null=True, default=None)
+    seat_id = Integer(null=True, default=None)
+    seat_label = Varchar(length=120, null=True, default=None)
 
 
 class VisitorClaim(Table, tablename="visitor_claims"):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import msgspec
 
+from backend.lib.content_urls import SafeUrl
 from backend.lib.geo import Point
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
@@ -79,7 +80,7 @@ class StopContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: Localised
     location: LocationIn
     text: NarrationText
-    images: list[str] = []
+    images: list[SafeUrl] = []
     via: list[tuple[float, float]] = []  # points walked after this stop, towards the next
 
 
@@ -90,7 +91,7 @@ class TourContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     duration_min: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)]
     stop: Annotated[list[StopContent], msgspec.Meta(min_length=2)]
     venue_slug: str | None = None
-    images: list[str] = []
+    images: list[SafeUrl] = []
 
 
 class LoadReport(msgspec.Struct):

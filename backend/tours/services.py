@@ -9,12 +9,15 @@ passes them is published (a plaque stays readable), but only visible tours are l
 
 from __future__ import annotations
 
+import builtins
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
+from backend.lib.clock import clock
 from backend.lib.geo import CHANGZHOU_BBOX, Point, distance_m
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
@@ -41,7 +44,7 @@ def line_length_m(line: list[tuple[float, float]]) -> float:
     return sum(distance_m(Point(*a), Point(*b)) for a, b in zip(line, line[1:], strict=False))
 
 
-def _audio(row: dict, lang: Lang) -> tuple[str | None, str | None]:
+def _audio(row: dict[str, Any], lang: Lang) -> tuple[str | None, str | None]:
     other: Lang = "en" if lang == "zh" else "zh"
     for candidate in (lang, other):
         if row.get(f"audio_{candidate}"):
@@ -49,7 +52,7 @@ def _audio(row: dict, lang: Lang) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _languages(row: dict, prefix: str) -> list[str]:
+def _languages(row: dict[str, Any], prefix: str) -> list[str]:
     return [lang for lang in ("zh", "en") if row.get(f"{prefix}_{lang}")]
 
 
@@ -58,7 +61,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class TourService:
-    async def _stops(self, tour_ids: list[int]) -> dict[int, list[dict]]:
+    async def _stops(self, tour_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         if not tour_ids:
             return {}
         rows = (
@@ -72,12 +75,12 @@ class TourService:
             .where(Stop.tour.is_in(tour_ids))
             .order_by(Stop.position)
         )
-        out: dict[int, list[dict]] = {}
+        out: dict[int, list[dict[str, Any]]] = {}
         for row in rows:
             out.setdefault(row["tour"], []).append(row)
         return out
 
-    def _stop_out(self, row: dict, lang: Lang) -> StopOut:
+    def _stop_out(self, row: dict[str, Any], lang: Lang) -> StopOut:
         poi = {k.removeprefix("poi."): v for k, v in row.items() if k.startswith("poi.")}
         audio_url, audio_lang = _audio(poi, lang)
         return StopOut(
@@ -91,7 +94,7 @@ class TourService:
             audio_lang=audio_lang,
         )
 
-    def _tour_out(self, row: dict, stops: list[dict], lang: Lang) -> TourOut:
+    def _tour_out(self, row: dict[str, Any], stops: list[dict[str, Any]], lang: Lang) -> TourOut:
         line = [Point(lat, lng) for lat, lng in msgspec.json.decode(row["line"])]
         audio_langs = sorted(
             {lang_ for s in stops for lang_ in ("zh", "en") if s.get(f"poi.audio_{lang_}")}, reverse=True
@@ -111,7 +114,7 @@ class TourService:
         )
 
     async def list(self, lang: Lang, limit: int = 20, offset: int = 0, now: datetime | None = None) -> Page[TourOut]:
-        visible = visible_now(Tour, now or datetime.now(UTC))
+        visible = visible_now(Tour, now or clock.now())
         total = await Tour.count().where(visible)
         rows = (
             await Tour.select().where(visible).order_by(Tour.sort_order).order_by(Tour.slug).limit(limit).offset(offset)
@@ -120,7 +123,7 @@ class TourService:
         return Page(items=[self._tour_out(r, stops.get(r["id"], []), lang) for r in rows], total=total)
 
     async def get(self, slug: str, lang: Lang, now: datetime | None = None) -> TourOut:
-        row = await Tour.select().where((Tour.slug == slug) & visible_now(Tour, now or datetime.now(UTC))).first()
+        row = await Tour.select().where((Tour.slug == slug) & visible_now(Tour, now or clock.now())).first()
         if row is None:
             raise NotFound("tour_not_found", f"no published tour {slug!r}")
         stops = await self._stops([row["id"]])
@@ -130,7 +133,7 @@ class TourService:
         row = await Poi.select().where(Poi.key == key).first()
         if row is None:
             raise NotFound("poi_not_found", f"no point of interest {key!r}")
-        visible = [r["id"] for r in await Tour.select(Tour.id).where(visible_now(Tour, now or datetime.now(UTC)))]
+        visible = [r["id"] for r in await Tour.select(Tour.id).where(visible_now(Tour, now or clock.now()))]
         on = (
             await Stop.select(Stop.position, Stop.tour.slug, Stop.tour.title_zh, Stop.tour.title_en)
             .where((Stop.poi == row["id"]) & Stop.tour.is_in(visible or [0]))
@@ -153,7 +156,7 @@ class TourService:
             audio_lang=audio_lang,
         )
 
-    async def poi_keys(self, tour_slug: str) -> list[tuple[int, str, str, str]]:
+    async def poi_keys(self, tour_slug: str) -> builtins.list[tuple[int, str, str, str]]:
         """(order, poi id, zh name, en name) of a tour's stops, published or not (for printing plaques)."""
         tour = await Tour.select(Tour.id).where(Tour.slug == tour_slug).first()
         if tour is None:
@@ -174,7 +177,7 @@ tours = TourService()
 LOCALISED_FIELDS = ("title", "summary")  # each stored as <field>_zh / <field>_en; stops' `text` too
 
 
-def tour_admin_shape(row: dict, stops: list[dict]) -> TourAdmin:
+def tour_admin_shape(row: dict[str, Any], stops: list[dict[str, Any]]) -> TourAdmin:
     """A tours row (any state) and its stop rows joined to their POI (as `TourService._stops` returns
     them) in the admin shape: localised fields as {zh, en}."""
     return TourAdmin(
@@ -204,7 +207,7 @@ async def tour_admin(tour_id: int) -> TourAdmin:
     return tour_admin_shape(row, (await tours._stops([tour_id])).get(tour_id, []))
 
 
-def tour_public(row: dict, stops: list[dict], lang: Lang) -> TourOut:
+def tour_public(row: dict[str, Any], stops: list[dict[str, Any]], lang: Lang) -> TourOut:
     """A tours row (+ its stop rows joined to their POI, as `_stops` returns them) in the public shape."""
     return tours._tour_out(row, stops, lang)
 
@@ -217,7 +220,7 @@ def _inside_changzhou(lat: float, lng: float) -> bool:
     return min_lat <= lat <= max_lat and min_lng <= lng <= max_lng
 
 
-def parse_tour_content(raw: list[dict], content_dir: Path | None = None) -> list[TourContent]:
+def parse_tour_content(raw: list[dict[str, Any]], content_dir: Path | None = None) -> list[TourContent]:
     """Validate content/tours.toml; a bad record fails the load, naming it (nothing is written). With
     `content_dir`, every image a tour or stop names must exist under it (`/media/…`)."""
     items: list[TourContent] = []
@@ -252,18 +255,18 @@ def _walking_line(item: TourContent) -> list[tuple[float, float]]:
     line: list[tuple[float, float]] = []
     for stop in item.stop:
         line.append((stop.location.lat, stop.location.lng))
-        line.extend(tuple(p) for p in stop.via)
+        line.extend(stop.via)
     return line
 
 
-def _digest(columns: dict) -> str:
+def _digest(columns: dict[str, Any]) -> str:
     return hashlib.sha256(msgspec.json.encode(columns, order="sorted")).hexdigest()
 
 
 async def load_tours(items: list[TourContent], content_dir: Path) -> LoadReport:
     """Upsert POIs by key and tours by slug; unchanged content is not written. New tours load as
     `published` (the city's seed content); a reload never changes a tour's publication state."""
-    now = datetime.now(UTC)
+    now = clock.now()
     existing_pois = {r["key"]: r for r in await Poi.select(Poi.id, Poi.key, Poi.content_hash)}
     poi_ids: dict[str, int] = {}
     for item in items:
@@ -275,7 +278,7 @@ async def load_tours(items: list[TourContent], content_dir: Path) -> LoadReport:
                 for lang in ("zh", "en")
                 if (content_dir / AUDIO_DIR / f"{stop.poi}.{lang}.opus").is_file()
             }
-            columns = {
+            columns: dict[str, Any] = {
                 "key": stop.poi,
                 "name_zh": stop.name.zh,
                 "name_en": stop.name.en,

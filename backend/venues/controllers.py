@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get
+from litestar.datastructures import State
 from litestar.params import Parameter
 
 from backend.lib.auth import PUBLIC
 from backend.lib.geo import parse_point
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
-from backend.venues.schemas import Category, District, VenueOut
+from backend.venues.schemas import Category, District, VenueOut, VenueSort
 from backend.venues.services import catalog
 
 LangParam = Annotated[str | None, Parameter(description="zh or en (default: Accept-Language, then zh)")]
@@ -23,7 +24,7 @@ class VenueController(Controller):
     @get("/")
     async def list_venues(
         self,
-        request: Request,
+        request: Request[Any, Any, State],
         category: Category | None = None,
         district: District | None = None,
         q: Annotated[str | None, Parameter(max_length=100, description="text in name, address or tags")] = None,
@@ -32,8 +33,12 @@ class VenueController(Controller):
         limit: Limit = 20,
         offset: Offset = 0,
         lang: LangParam = None,
+        sort: Annotated[
+            VenueSort | None,
+            Parameter(description="distance (needs near), popular (most visitors lately), calm (calmest now)"),
+        ] = None,
     ) -> Page[VenueOut]:
-        """Venues of the city, filtered; with `near`, ordered by geodesic distance."""
+        """Venues of the city, filtered; with `near`, ordered by geodesic distance unless `sort` says otherwise."""
         point = parse_point(near) if near is not None else None
         return await catalog.list(
             lang=request_lang(request, lang),
@@ -44,9 +49,10 @@ class VenueController(Controller):
             radius_m=radius_m,
             limit=limit,
             offset=offset,
+            sort=sort,
         )
 
     @get("/{slug:str}")
-    async def get_venue(self, request: Request, slug: str, lang: LangParam = None) -> VenueOut:
+    async def get_venue(self, request: Request[Any, Any, State], slug: str, lang: LangParam = None) -> VenueOut:
         """One venue, with its live status."""
         return await catalog.get(slug, request_lang(request, lang))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
+from backend.lib.content_urls import SafeUrl
 from backend.lib.geo import Point
 
 Category = Literal[
@@ -20,7 +21,7 @@ Category = Literal[
     "memorial_hall",
     "intangible_heritage",
 ]
-CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 District = Literal["tianning", "zhonglou", "xinbei", "wujin", "jintan", "liyang", "jingkai"]
 DISTRICT_NAMES: dict[str, dict[str, str]] = {
@@ -35,6 +36,7 @@ DISTRICT_NAMES: dict[str, dict[str, str]] = {
 DISTRICTS: tuple[str, ...] = tuple(DISTRICT_NAMES)
 
 LiveStatus = Literal["open", "limited", "closed"]
+VenueSort = Literal["distance", "popular", "calm"]  # GET /venues?sort= (backend/venues/ordering.py)
 ComfortLevel = Literal["comfortable", "fairly_comfortable", "normal", "fairly_crowded", "crowded", "full"]
 
 
@@ -134,9 +136,9 @@ class VenueContent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     price_fen: Annotated[int, msgspec.Meta(ge=0)] = 0
     accessibility: Localised = Localised(zh="", en="")
     phone: str | None = None
-    website: str | None = None
+    website: SafeUrl | None = None  # https: only (backend/lib/content_urls.py)
     tags: list[str] = []
-    images: list[str] = []
+    images: list[SafeUrl] = []
     booking: BookingRules = BookingRules()
 
 

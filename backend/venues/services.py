@@ -6,26 +6,32 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Any
 
 import msgspec
 from litestar.stores.base import Store
-from opening_hours import OpeningHours, ParserError, State
+from opening_hours import (  # type: ignore[attr-defined]  # the stub omits ParserError; the extension has it
+    OpeningHours,
+    ParserError,
+)
 
+from backend.lib.clock import clock
+from backend.lib.content_urls import safe_or_none
 from backend.lib.geo import Point, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import InvalidInput, NotFound
+from backend.lib.signals import live_figures
 from backend.lib.stores import shared_version
+from backend.venues import ordering
 from backend.venues.schemas import DISTRICT_NAMES, Live, LiveOverlay, LoadReport, VenueContent, VenueOut
 from backend.venues.tables import Venue
 
 log = logging.getLogger("changxiang.venues")
 
-CITY_TZ = ZoneInfo("Asia/Shanghai")
 VERSION_KEY = "venues:version"
 VERSION_CHECK_S = 1.0  # how stale another replica's edit may be seen
 PAGE_MEMO_S = 1.0  # a list answer is reused this long for the same question
@@ -33,12 +39,12 @@ PAGE_MEMO_S = 1.0  # a list answer is reused this long for the same question
 
 @dataclass(frozen=True, slots=True)
 class VenueRecord:
-    row: dict
+    row: dict[str, Any]
     point: Point
     hours: OpeningHours
     haystack: str  # lower-cased text that `q` searches
-    localised: dict  # lang -> VenueOut without live data, filled on first use
-    current: dict  # lang -> (minute, VenueOut with that minute's live data)
+    localised: dict[Lang, VenueOut]  # lang -> VenueOut without live data, filled on first use
+    current: dict[Lang, tuple[datetime, VenueOut]]  # lang -> (minute, VenueOut with that minute's live data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,7 @@ class Snapshot:
     by_slug: dict[str, VenueRecord]
 
 
-def _record(row: dict) -> VenueRecord:
+def _record(row: dict[str, Any]) -> VenueRecord:
     haystack = " ".join(
         [row["slug"], row["name_zh"], row["name_en"], row["address_zh"], row["address_en"], " ".join(row["tags"] or [])]
     ).lower()
@@ -63,7 +69,7 @@ def _record(row: dict) -> VenueRecord:
 
 
 def city_now() -> datetime:
-    return datetime.now(CITY_TZ)
+    return clock.city_now()
 
 
 def _live(record: VenueRecord, now_local: datetime) -> Live:
@@ -97,19 +103,8 @@ def venue_out(record: VenueRecord, lang: Lang) -> VenueOut:
         tags=list(r["tags"] or []),
         live=_NOT_LIVE,
         phone=r["phone"],
-        website=r["website"],
+        website=safe_or_none(r["website"]),
     )
-
-
-def window_start(record: VenueRecord, now_local: datetime) -> datetime:
-    """Where today's count starts: local midnight, or the venue's last closing time today (the reset)."""
-    midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
-    naive_now = now_local.replace(tzinfo=None)
-    start = midnight
-    for _a, b, state, _ in record.hours.intervals(midnight.replace(tzinfo=None), naive_now):
-        if state == State.OPEN and b < naive_now:
-            start = b.replace(tzinfo=CITY_TZ)
-    return start.astimezone(UTC)
 
 
 class VenueCatalog:
@@ -127,11 +122,16 @@ class VenueCatalog:
         self._loaded_at = 0.0
         self._checked_at = 0.0
         self._live: Callable[[Lang], Awaitable[dict[str, LiveOverlay]]] | None = None
-        self._pages: dict[tuple, tuple[float, Page[VenueOut]]] = {}
+        self._visitors: Callable[[], Awaitable[dict[str, int]]] | None = None
+        self._pages: dict[tuple[object, ...], tuple[float, Page[VenueOut]]] = {}
 
     def configure_live(self, source: Callable[[Lang], Awaitable[dict[str, LiveOverlay]]] | None) -> None:
         """Bind where live occupancy, comfort levels, directives and warnings come from (governance)."""
         self._live = source
+
+    def configure_popularity(self, source: Callable[[], Awaitable[dict[str, int]]] | None) -> None:
+        """Bind where `sort=popular` reads each venue's recent visitors from (occupancy's gate counts)."""
+        self._visitors = source
 
     async def _overlays(self, lang: Lang) -> dict[str, LiveOverlay]:
         if self._live is None:
@@ -180,7 +180,9 @@ class VenueCatalog:
         self._pages.clear()
 
     def forget_pages(self) -> None:
-        """Live figures changed in this process (a movement, a directive, a warning): answer afresh."""
+        """Live figures changed in this process (a movement, a directive, a warning): answer afresh.
+        Rooms that may not call the catalog move `lib.signals.live_figures` instead (pages key on it)."""
+        live_figures.move()
         self._pages.clear()
 
     async def list(
@@ -194,18 +196,21 @@ class VenueCatalog:
         radius_m: float | None = None,
         limit: int = 20,
         offset: int = 0,
+        sort: str | None = None,
     ) -> Page[VenueOut]:
         if radius_m is not None and near is None:
             raise InvalidInput("radius_without_near", "radius_m needs near=LAT,LNG", field="radius_m")
+        if sort == "distance" and near is None:
+            raise InvalidInput("sort_needs_near", "sort=distance needs near=LAT,LNG", field="sort")
         snap = await self.snapshot()
         # the same question within a second gets the same page: live figures move at most once a second
         # (GOV_OCCUPANCY_CACHE_S) and the opening status once a minute
-        key = (lang, category, district, q, near, radius_m, limit, offset, snap.version)
+        key = (lang, category, district, q, near, radius_m, limit, offset, sort, snap.version, live_figures.value)
         now = time.monotonic()
         hit = self._pages.get(key)
         if hit is not None and now - hit[0] < PAGE_MEMO_S:
             return hit[1]
-        page = await self._list(snap, lang, category, district, q, near, radius_m, limit, offset)
+        page = await self._list(snap, lang, category, district, q, near, radius_m, limit, offset, sort)
         if len(self._pages) >= 512:
             self._pages.clear()
         self._pages[key] = (now, page)
@@ -222,6 +227,7 @@ class VenueCatalog:
         radius_m: float | None,
         limit: int,
         offset: int,
+        sort: str | None = None,
     ) -> Page[VenueOut]:
         needle = q.strip().lower() if q else ""
         matches = [
@@ -232,7 +238,12 @@ class VenueCatalog:
             and (not needle or needle in rec.haystack)
         ]
         now_local = city_now()
-        if near is None:
+        page: Sequence[tuple[float | None, VenueRecord]]
+        if sort in ("popular", "calm"):  # backend/venues/ordering.py
+            visitors = await self._visitors() if sort == "popular" and self._visitors is not None else {}
+            ordered = ordering.order(matches, sort, now_local, await self._overlays(lang), visitors, near, radius_m)
+            page, total = ordered[offset : offset + limit], len(ordered)
+        elif near is None:
             page = [(None, rec) for rec in matches[offset : offset + limit]]
             total = len(matches)
         else:
@@ -287,7 +298,7 @@ catalog = VenueCatalog()
 # ---- content loading ----
 
 
-def _content_columns(item: VenueContent, sort_order: int) -> dict:
+def _content_columns(item: VenueContent, sort_order: int) -> dict[str, Any]:
     return {
         "slug": item.slug,
         "category": item.category,
@@ -321,7 +332,7 @@ def _content_columns(item: VenueContent, sort_order: int) -> dict:
     }
 
 
-def parse_venue_content(raw: list[dict]) -> list[VenueContent]:
+def parse_venue_content(raw: list[dict[str, Any]]) -> list[VenueContent]:
     """Validate content records; a bad record fails the load, naming it (nothing is written)."""
     items: list[VenueContent] = []
     seen: set[str] = set()
@@ -355,7 +366,7 @@ async def load_venues(items: list[VenueContent], store: Store | None = None) -> 
         elif current["content_hash"] != digest:
             values = {getattr(Venue, k): v for k, v in columns.items()}
             values[Venue.content_hash] = digest
-            values[Venue.updated_at] = datetime.now(CITY_TZ)
+            values[Venue.updated_at] = clock.city_now()
             await Venue.update(values).where(Venue.id == current["id"])
             updated += 1
         else:

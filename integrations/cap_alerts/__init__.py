@@ -62,6 +62,7 @@ class CapInfo:
     effective: datetime | None
     expires: datetime | None
     areas: list[CapArea]
+    categories: tuple[str, ...] = ()  # CAP <category>s: Met (weather), Safety, Fire, Health, ...
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def _info(el: Element) -> CapInfo:
         effective=_time(effective, "info.effective") if effective else None,
         expires=_time(expires, "info.expires") if expires else None,
         areas=areas,
+        categories=tuple(c.text.strip() for c in el.findall(f"{{{NS}}}category") if c.text and c.text.strip()),
     )
 
 

@@ -58,11 +58,14 @@ class StripeStandIn:
     def __init__(self, webhook_secret: str, webhook_url: str | None = None) -> None:
         self.webhook_secret = webhook_secret
         self.webhook_url = webhook_url
-        self.sessions: dict[str, dict] = {}
-        self.refunds: dict[str, dict] = {}
-        self.requests: list[dict] = []
-        self._idempotent: dict[str, tuple[int, dict]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.requests: list[dict[str, Any]] = []
+        self._idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._idempotency_lock = threading.Lock()  # one request per key at a time, as Stripe does
+        # paths that answer this status instead (a Stripe in trouble on one endpoint), set by tests
+        self.failing: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
 
@@ -113,7 +116,9 @@ class StripeStandIn:
 
     # ---- the API
 
-    def handle(self, method: str, path: str, body: str, headers: dict[str, str]) -> tuple[int, Any, str, dict]:
+    def handle(
+        self, method: str, path: str, body: str, headers: dict[str, str]
+    ) -> tuple[int, Any, str, dict[str, str]]:
         lower = {k.lower(): v for k, v in headers.items()}
         url = urlsplit(path)
         params = parse_form(body) if body else {}
@@ -129,16 +134,25 @@ class StripeStandIn:
                     "application/json",
                     {},
                 )
+            failing = self.failing.get(url.path)
+            if failing:
+                return (
+                    failing,
+                    {"error": {"type": "api_error", "message": "stand-in told to fail"}},
+                    "application/json",
+                    {},
+                )
             key = lower.get("idempotency-key")
             if method == "POST" and key:
-                with self._lock:
+                with self._idempotency_lock:  # a replay waits for the first request and gets its answer
                     if key in self._idempotent:
                         status, cached = self._idempotent[key]
                         return status, cached, "application/json", {"Idempotent-Replayed": "true"}
+                    status, out = self._api(method, url.path, params)
+                    if status < 500:
+                        self._idempotent[key] = (status, out)
+                    return status, out, "application/json", {}
             status, out = self._api(method, url.path, params)
-            if method == "POST" and key and status < 500:
-                with self._lock:
-                    self._idempotent[key] = (status, out)
             return status, out, "application/json", {}
         m = re.fullmatch(r"/checkout/(cs_[A-Za-z0-9_]+)(/pay|/cancel)?", url.path)
         if m and m.group(1) in self.sessions:
@@ -157,7 +171,7 @@ class StripeStandIn:
             {},
         )
 
-    def _api(self, method: str, path: str, params: dict) -> tuple[int, dict]:
+    def _api(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/checkout/sessions":
             items = params.get("line_items") or []
             amount = sum(int(i["price_data"]["unit_amount"]) * int(i.get("quantity", 1)) for i in items)
@@ -193,10 +207,10 @@ class StripeStandIn:
             return 200, self._public(session)
         m = re.fullmatch(r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)", path)
         if method == "GET" and m:
-            session = self.sessions.get(m.group(1))
-            if session is None:
+            found = self.sessions.get(m.group(1))
+            if found is None:
                 return 404, {"error": {"type": "invalid_request_error", "message": "No such checkout.session"}}
-            return 200, self._public(session)
+            return 200, self._public(found)
         if method == "POST" and path == "/v1/refunds":
             intent = params.get("payment_intent")
             paid = [s for s in self.sessions.values() if s["payment_intent"] == intent]
@@ -228,10 +242,10 @@ class StripeStandIn:
         return 404, {"error": {"type": "invalid_request_error", "message": f"unrecognised {method} {path}"}}
 
     @staticmethod
-    def _public(session: dict) -> dict:
+    def _public(session: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in session.items() if k not in ("line_items",)}
 
-    def _page(self, session: dict) -> str:
+    def _page(self, session: dict[str, Any]) -> str:
         yuan = session["amount_total"] / 100
         return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Stripe stand-in checkout</title></head>
@@ -293,3 +307,15 @@ class StripeStandIn:
                 return response.status
         except urllib.error.HTTPError as err:
             return err.code
+
+
+def start_test_mode(host: str, port: int) -> dict[str, str]:
+    """Development with no Stripe keys (`make run` on a fresh clone, issue 21): start this stand-in in the
+    server's process, webhooks to the server at `host:port`, and answer the environment that points the
+    server at it in test mode (a test key, a fresh webhook secret). No real money moves; the app says so."""
+    secret = "whsec_standin_" + secrets.token_hex(16)
+    hook = f"http://{host}:{port}/api/v1/payments/stripe/webhook"
+    base = StripeStandIn(webhook_secret=secret, webhook_url=hook).start(host=host)
+    print(f"TEST MODE: payments go to the bundled Stripe stand-in at {base} (no real money moves)")
+    print("set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET to take real payments")
+    return {"STRIPE_API_BASE": base, "STRIPE_SECRET_KEY": "sk_test_standin", "STRIPE_WEBHOOK_SECRET": secret}

@@ -6,7 +6,7 @@ export const API_BASE = '/api/v1'
 const TOKEN_KEY = 'cx.token'
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'network_error', title = '', detail = '', type = '', errors = [] } = {}) {
+  constructor({ status = 0, code = 'network_error', title = '', detail = '', type = '', errors = [], problem = null } = {}) {
     super(detail || title || code)
     this.status = status
     this.code = code
@@ -15,6 +15,8 @@ export class ApiError extends Error {
     this.type = type
     // the offending fields of a 400, e.g. [{field: 'visitors[0].id_number', message}]
     this.errors = Array.isArray(errors) ? errors : []
+    // the whole problem body, for codes that carry more (plan_booking_failed: item, slug, reason)
+    this.problem = problem
   }
 }
 
@@ -95,6 +97,7 @@ export async function apiFetch(path, { method = 'GET', query, body, signal, head
       detail: data?.detail || '',
       type: data?.type || '',
       errors: data?.errors,
+      problem: data,
     })
   }
   return data
@@ -126,6 +129,7 @@ export const api = {
   exhibition: (slug, opts) => apiFetch(`/exhibitions/${encodeURIComponent(slug)}`, opts),
   // supervision (governance, admin): live occupancy and comfort level of every venue
   govOccupancy: (opts) => apiFetch('/gov/occupancy', opts),
+  govPeaks: (query, opts) => apiFetch('/gov/forecast/peaks', { query, ...opts }),
   // the event calendar, articles, the holder's calendar link and the marketers' flow (issue 6)
   events: (query, opts) => apiFetch('/events', { query, ...opts }),
   event: (slug, query, opts) => apiFetch(`/events/${encodeURIComponent(slug)}`, { query, ...opts }),

@@ -1,17 +1,7 @@
 // 适老化 "large text / high contrast" mode: a class on <html>, kept in localStorage.
-import { ref } from 'vue'
+import { useLocalStorage, flag } from './composables/useLocalStorage'
 
-const STORAGE_KEY = 'cx.largeText'
-
-function initial() {
-  try {
-    return localStorage.getItem(STORAGE_KEY) === '1'
-  } catch {
-    return false
-  }
-}
-
-export const largeText = ref(initial())
+export const largeText = useLocalStorage('cx.largeText', false, { serializer: flag })
 
 function apply(on) {
   document.documentElement.classList.toggle('cx-large', on)
@@ -22,10 +12,5 @@ apply(largeText.value)
 
 export function setLargeText(on) {
   largeText.value = !!on
-  try {
-    localStorage.setItem(STORAGE_KEY, on ? '1' : '0')
-  } catch {
-    /* ignore */
-  }
   apply(largeText.value)
 }

@@ -41,7 +41,14 @@ const DAYS = {
  * Make an OpenStreetMap opening_hours value readable: "Tu-Su 09:00-17:00; Mo off" becomes
  * "周二至周日 09:00-17:00；周一 闭馆". Anything it does not understand is shown as given.
  */
-export function formatHours(value) {
+const GROUNDS = new Set(['park', 'scenic_area', 'resort'])
+
+/** The live status in words: a closed park or scenic area says 已闭园, a closed hall 已闭馆. */
+export function statusLabel(status, category) {
+  return status === 'closed' && GROUNDS.has(category) ? t('status.closedGrounds') : t(`status.${status}`)
+}
+
+export function formatHours(value, category) {
   if (!value || typeof value !== 'string') return t('hours.unknown')
   const zh = lang.value === 'zh'
   const days = DAYS[zh ? 'zh' : 'en']
@@ -68,9 +75,9 @@ export function formatHours(value) {
         return b ? `${days[a]}${zh ? '至' : '–'}${days[b]}` : days[a]
       })
       .join(zh ? '、' : ', ')
-    const time = m[2] === 'off' || m[2] === 'closed' ? t('hours.closed') : m[2].replace(/,\s*/g, ', ')
-    const closed = time === t('hours.closed')
-    out.push(zh && closed ? `${dayText}${time}` : `${dayText} ${time}`)
+    const closed = m[2] === 'off' || m[2] === 'closed'
+    if (closed) out.push(t('hours.closedRule', { days: dayText, closed: t(GROUNDS.has(category) ? 'hours.closedGrounds' : 'hours.closed') }))
+    else out.push(`${dayText} ${m[2].replace(/,\s*/g, ', ')}`)
   }
   return out.join(zh ? '；' : '; ')
 }

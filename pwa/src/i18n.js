@@ -39,8 +39,8 @@ const messages = {
     'lang.switch': 'English',
     'lang.switchLabel': '切换到英文',
     'offline.banner': '当前离线，显示的是已保存的内容',
-    'home.searchPlaceholder': '搜索场馆，如“博物馆”“青果巷”',
-    'home.searchLabel': '搜索场馆',
+    'home.searchPlaceholder': '景点、活动、导览，支持拼音',
+    'home.searchLabel': '搜索常州的景点、活动、导览和服务',
     'home.search': '搜索',
     'home.categories': '分类浏览',
     'home.nearby': '附近场馆',
@@ -366,8 +366,8 @@ const messages = {
     'lang.switch': '中文',
     'lang.switchLabel': 'Switch to Chinese',
     'offline.banner': 'You are offline: showing saved content',
-    'home.searchPlaceholder': 'Search venues, e.g. “museum”',
-    'home.searchLabel': 'Search venues',
+    'home.searchPlaceholder': 'Places, events, tours, pinyin…',
+    'home.searchLabel': "Search Changzhou's places, events, tours and services",
     'home.search': 'Search',
     'home.categories': 'Browse by category',
     'home.nearby': 'Nearby',
@@ -768,6 +768,8 @@ export function toggleLang() {
 /** Translate a key, filling {placeholders} from params. Falls back to Chinese, then the key. */
 export function t(key, params) {
   const table = messages[lang.value] || messages.zh
+  // English singular forms live under `key.one` ("1 venue"); Chinese has none and needs none
+  if (params && (params.n === 1 || params.count === 1) && table[`${key}.one`] !== undefined) key = `${key}.one`
   let text = table[key] ?? messages.zh[key] ?? key
   if (params) {
     text = text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m))
@@ -819,3 +821,24 @@ for (const l of LANGS) Object.assign(messages[l], govStrings[l])
 // the event calendar, articles and marketer screen strings (issue 6) live in their own file
 import eventStrings from './i18n/events.js'
 for (const l of LANGS) Object.assign(messages[l], eventStrings[l])
+// search (/search) and the guide (/guide) strings live in their own file
+import searchStrings from './i18n/search.js'
+for (const l of LANGS) Object.assign(messages[l], searchStrings[l])
+// help, complaints and SOS (the help button, /help, /help/:id, /cases/inbox) live in their own file
+import caseStrings from './i18n/cases.js'
+for (const l of LANGS) Object.assign(messages[l], caseStrings[l])
+// the day planner (/plan, /plans/:id) strings live in their own file
+import planStrings from './i18n/plans.js'
+for (const l of LANGS) Object.assign(messages[l], planStrings[l])
+// maps, pictures, phone sign-in, discovery, test-mode payments, staff and marketer tools (issue 21)
+import looksStrings from './i18n/looks.js'
+for (const l of LANGS) Object.assign(messages[l], looksStrings[l])
+// tickets: performances, seat maps, ticket types and online shows (issue 18) live in their own file
+import ticketStrings from './i18n/tickets.js'
+for (const l of LANGS) Object.assign(messages[l], ticketStrings[l])
+
+import forecastStrings from './i18n/forecast.js'
+for (const l of LANGS) Object.assign(messages[l], forecastStrings[l])
+// the vouchers screens (/vouchers, /merchant/redeem)
+import voucherStrings from './i18n/vouchers.js'
+for (const l of LANGS) Object.assign(messages[l], voucherStrings[l])

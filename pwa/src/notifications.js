@@ -3,6 +3,8 @@
 // per account (the highest id seen).
 import { ref, computed } from 'vue'
 import { api } from './api'
+import { openEventStream } from './composables/useEventStream'
+import { readStored, writeStored } from './composables/useLocalStorage'
 
 const SEEN_PREFIX = 'cx.noticesSeen.'
 export const notices = ref([])
@@ -14,11 +16,7 @@ function seenKey() {
 }
 
 function readSeen() {
-  try {
-    return Number(localStorage.getItem(seenKey())) || 0
-  } catch {
-    return 0
-  }
+  return Number(readStored(seenKey(), 0)) || 0
 }
 
 export function isNewNotice(n) {
@@ -42,11 +40,7 @@ export async function loadNotices(userId) {
 export function markNoticesSeen() {
   const top = notices.value.reduce((m, n) => Math.max(m, n.id || 0), 0)
   if (top <= seenUpTo.value) return
-  try {
-    localStorage.setItem(seenKey(), String(top))
-  } catch {
-    /* ignore */
-  }
+  writeStored(seenKey(), top)
   seenUpTo.value = top
 }
 
@@ -58,12 +52,14 @@ export function resetNotices() {
 }
 
 // New messages arrive live (GET /api/v1/me/notifications/stream, server-sent events through the
-// session cookie); EventSource reconnects by itself. Polling on page visits stays as the fallback.
+// session cookie). Polling on page visits stays as the fallback.
 let stream = null
 export function followNotices(userId) {
   if (stream || typeof EventSource === 'undefined') return
-  stream = new EventSource('/api/v1/me/notifications/stream', { withCredentials: true })
-  stream.addEventListener('notification', () => loadNotices(userId).catch(() => {}))
+  stream = openEventStream('/api/v1/me/notifications/stream', {
+    withCredentials: true,
+    events: { notification: () => loadNotices(userId).catch(() => {}) },
+  })
 }
 
 export function stopFollowingNotices() {

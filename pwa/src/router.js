@@ -1,5 +1,8 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import HomeView from './views/HomeView.vue'
+import { rolesGuard } from './access'
+
+// meta.roles: who may use a screen (admin always may); see access.js
 
 const routes = [
   { path: '/', name: 'home', component: HomeView, meta: { title: 'nav.home', tab: 'home' } },
@@ -40,10 +43,22 @@ const routes = [
     meta: { title: 'pass.title', tab: 'pass' },
   },
   {
+    path: '/vouchers',
+    name: 'vouchers',
+    component: () => import('./views/VouchersView.vue'),
+    meta: { title: 'vouchers.title', tab: 'home' },
+  },
+  {
+    path: '/merchant/redeem',
+    name: 'merchant-redeem',
+    component: () => import('./views/MerchantRedeemView.vue'),
+    meta: { title: 'merchant.title', tab: 'me', detail: true, roles: ['merchant'] },
+  },
+  {
     path: '/scan',
     name: 'scan',
     component: () => import('./views/ScanView.vue'),
-    meta: { title: 'scan.title', tab: 'me', detail: true },
+    meta: { title: 'scan.title', tab: 'me', detail: true, roles: ['staff'] },
   },
   {
     path: '/nearby',
@@ -76,10 +91,34 @@ const routes = [
     meta: { title: 'exhibitions.title', tab: 'home' },
   },
   {
+    path: '/plan',
+    name: 'plan-day',
+    component: () => import('./views/PlanDayView.vue'),
+    meta: { title: 'plan.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/plans/:id',
+    name: 'plan',
+    component: () => import('./views/PlanView.vue'),
+    meta: { title: 'plan.resultTitle', tab: 'home', detail: true },
+  },
+  {
     path: '/exhibitions/:slug',
     name: 'exhibition',
     component: () => import('./views/ExhibitionView.vue'),
     meta: { title: 'exhibitions.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/search',
+    name: 'search',
+    component: () => import('./views/SearchView.vue'),
+    meta: { title: 'search.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/guide',
+    name: 'guide',
+    component: () => import('./views/GuideView.vue'),
+    meta: { title: 'guide.title', tab: 'home', detail: true },
   },
   {
     path: '/me',
@@ -91,7 +130,25 @@ const routes = [
     path: '/gov',
     name: 'gov',
     component: () => import('./views/GovDashboardView.vue'),
-    meta: { title: 'gov.title', tab: 'me', detail: true },
+    meta: { title: 'gov.title', tab: 'me', detail: true, roles: ['governance'] },
+  },
+  {
+    path: '/help',
+    name: 'help',
+    component: () => import('./views/HelpView.vue'),
+    meta: { title: 'help.title', tab: 'me', detail: true },
+  },
+  {
+    path: '/help/:id',
+    name: 'case',
+    component: () => import('./views/CaseView.vue'),
+    meta: { title: 'case.title', tab: 'me', detail: true },
+  },
+  {
+    path: '/cases/inbox',
+    name: 'case-inbox',
+    component: () => import('./views/CaseInboxView.vue'),
+    meta: { title: 'inbox.title', tab: 'me', detail: true, roles: ['staff', 'governance'] },
   },
   {
     path: '/events',
@@ -121,7 +178,31 @@ const routes = [
     path: '/marketer',
     name: 'marketer',
     component: () => import('./views/MarketerView.vue'),
-    meta: { title: 'marketer.title', tab: 'me', detail: true },
+    meta: { title: 'marketer.title', tab: 'me', detail: true, roles: ['marketer'] },
+  },
+  {
+    path: '/performances/:id(\\d+)',
+    name: 'performance',
+    component: () => import('./views/PerformanceView.vue'),
+    meta: { title: 'tickets.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/shows',
+    name: 'shows',
+    component: () => import('./views/ShowsView.vue'),
+    meta: { title: 'shows.title', tab: 'home' },
+  },
+  {
+    path: '/shows/:slug',
+    name: 'show',
+    component: () => import('./views/ShowView.vue'),
+    meta: { title: 'shows.title', tab: 'home', detail: true },
+  },
+  {
+    path: '/marketer/:kind(events|articles)/:id(new|\\d+)',
+    name: 'marketer-edit',
+    component: () => import('./views/MarketerEditView.vue'),
+    meta: { title: 'marketer.title', tab: 'me', detail: true, roles: ['marketer'] },
   },
   {
     path: '/:pathMatch(.*)*',
@@ -140,6 +221,8 @@ export const router = createRouter({
     return { top: 0 }
   },
 })
+
+router.beforeEach(rolesGuard)
 
 // After a deploy, a page still running the previous build may ask for a screen's chunk that is
 // gone: load the new build at the address the visitor was going to.

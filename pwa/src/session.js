@@ -71,6 +71,15 @@ export async function login(email, password) {
   return fetchMe()
 }
 
+// phone sign-in (issue 21): the code POST /auth/sms-code texted to this phone
+export async function loginByPhone(phone, smsCode) {
+  const res = await api.login({ phone, sms_code: smsCode })
+  await forgetPersonalData()
+  if (res?.access_token) setToken(res.access_token)
+  hint(true)
+  return fetchMe()
+}
+
 export async function register(email, password, displayName) {
   await api.register({ email, password, display_name: displayName })
   return login(email, password)

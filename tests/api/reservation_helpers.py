@@ -1,10 +1,14 @@
-"""Helpers for booking tests: real resident ID numbers, and slots no other test has touched."""
+"""Helpers for booking tests: real resident ID numbers, and slots no other test has touched.
+
+Days are the city's, on the clock (`backend.lib.clock`): a test that has moved the clock finds slots from
+its own "today" on."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from backend.lib.clock import CITY_TZ, clock
 from backend.lib.id_documents import resident_id_check_char
 
 _serial = itertools.count(1)
@@ -27,7 +31,7 @@ def visitor(name: str = "张三丰") -> dict:
 async def fresh_slot(client, venue: str, admin_headers: dict | None = None, capacity: int | None = None) -> dict:
     """An open slot, at least a day ahead, that no other test in this run has used."""
     for days in range(1, 8):
-        day = (date.today() + timedelta(days=days)).isoformat()
+        day = (clock.city_today() + timedelta(days=days)).isoformat()
         res = await client.get(f"/api/v1/venues/{venue}/slots", params={"date": day})
         assert res.status_code == 200, res.text
         for slot in res.json()["items"]:
@@ -51,7 +55,7 @@ _extra = itertools.count(1)
 async def _extra_slot(client, venue: str, admin_headers: dict | None, capacity: int | None) -> dict:
     from backend.reservations.tables import Slot
 
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = clock.city_today() + timedelta(days=1)
     day_slots = await Slot.select().where(
         (Slot.venue_slug == venue) & (Slot.local_date >= tomorrow) & (Slot.local_date <= tomorrow + timedelta(days=3))
     )
@@ -76,9 +80,41 @@ async def _extra_slot(client, venue: str, admin_headers: dict | None, capacity: 
     return await slot_by_id(client, venue, row[0]["id"])
 
 
+async def slot_at(
+    client, venue: str, starts_at: datetime, *, minutes: int = 60, capacity: int = 50, price_fen: int | None = None
+) -> dict:
+    """A new open slot of the test's own at `venue`, from `starts_at` for `minutes` (its day within the
+    venue's booking window): for tests that need bookings at one chosen instant. It inserts a row and
+    edits none; the day's planned slots are made first (listing them), so they stay as they would be.
+    `price_fen` defaults to the venue's price."""
+    from backend.reservations.tables import Slot
+
+    local_date = starts_at.astimezone(CITY_TZ).date()
+    res = await client.get(f"/api/v1/venues/{venue}/slots", params={"date": local_date.isoformat()})
+    assert res.status_code == 200, res.text
+    if price_fen is None:
+        price_fen = (await client.get(f"/api/v1/venues/{venue}")).json()["price_fen"]
+    n = next(_extra)
+    row = await Slot.insert(
+        Slot(
+            key=f"{venue}|test-at-{n}-{starts_at.isoformat()}",
+            venue_slug=venue,
+            local_date=local_date,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+            capacity=capacity,
+            booked=0,
+            status="open",
+            price_fen=price_fen,
+        )
+    ).returning(Slot.id)
+    _claimed_slots.add(row[0]["id"])
+    return await slot_by_id(client, venue, row[0]["id"])
+
+
 async def slot_by_id(client, venue: str, slot_id: int) -> dict:
     for days in range(0, 9):
-        day = (date.today() + timedelta(days=days)).isoformat()
+        day = (clock.city_today() + timedelta(days=days)).isoformat()
         res = await client.get(f"/api/v1/venues/{venue}/slots", params={"date": day})
         if res.status_code != 200:
             continue

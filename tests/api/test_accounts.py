@@ -105,7 +105,7 @@ async def test_ten_wrong_logins_in_a_minute_are_slowed_with_429(client, make_acc
     assert statuses[10:] == [429, 429]
     res = await client.post("/api/v1/auth/login", json={"email": user["email"], "password": user["password"]})
     assert res.status_code == 429
-    assert res.json()["code"] == "rate_limited"
+    assert res.json()["code"] == "account_locked"  # the account's lock-out, before any per-address limit
     assert int(res.headers["retry-after"]) > 0
 
 

@@ -4,15 +4,18 @@ operator feeds (OCPI-shaped), and importers for OSM and OCPI data."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import anyio
 import pytest
 from geopy.distance import geodesic
 
-from backend.amenities.services import amenities, from_ocpi, from_osm, geojson_to_osm, load_amenities
+from backend.amenities.loading import load_amenities, ocpi_amenities, osm_amenities
+from backend.amenities.services import amenities
 from backend.amenities.tables import Amenity, Evse
-from backend.venues.services import CITY_TZ
+from backend.lib.clock import clock
+from integrations.ocpi import read_locations
+from integrations.osm import geojson_to_elements, read_elements
 
 pytestmark = pytest.mark.anyio
 
@@ -110,7 +113,7 @@ async def test_operator_feed_moves_live_status_and_stale_reads_unknown(client):
         items = (await client.get("/api/v1/amenities", params={"kind": "charger", "near": near, "limit": 1})).json()
         return items["items"][0]
 
-    now = datetime.now(UTC)
+    now = clock.now()
     feed = {
         "evses": [{"evse_uid": e["evse_uid"], "status": "CHARGING", "last_updated": now.isoformat()} for e in evses]
     }
@@ -129,12 +132,30 @@ async def test_operator_feed_moves_live_status_and_stale_reads_unknown(client):
     ).json()
     assert available["items"][0]["id"] == station["ext_id"]
     assert all(i["status"] == "available" for i in available["items"])
-    old = (now - timedelta(hours=2)).isoformat()  # older than the 15-minute freshness limit
-    await Evse.update({Evse.status_at: now - timedelta(hours=2)}).where(Evse.amenity == station["id"])
+    # two hours on with no news from the operator: past the 15-minute freshness limit, the status is unknown
+    clock.advance(timedelta(hours=2))
     assert (await status())["status"] == "unknown"
+    old = (clock.now() - timedelta(hours=2)).isoformat()  # an update sent two hours ago arrives only now
     stale_feed = {"evses": [{"evse_uid": evses[0]["evse_uid"], "status": "AVAILABLE", "last_updated": old}]}
     await client.post("/api/v1/amenities/status", json=stale_feed, headers={"X-Api-Key": key})
     assert (await status())["status"] == "unknown", "an old update is no news"
+
+
+async def test_an_app_built_but_not_started_leaves_the_running_one_alone(client, app):
+    """Building an app (to read its routes or schema, as some tests and tools do) must not rebind the
+    process-wide rooms to its stores: the running app's imports must still reach its finder."""
+    from backend.app import create_app
+
+    create_app()
+    await client.get("/api/v1/amenities", params={"kind": "toilet", "near": "31.7,119.9", "limit": 1})
+    await anyio.sleep(1.1)
+    node = random.randint(9_100_000, 9_999_999)
+    lat, lng = 31.6 + random.random() / 100, 119.8 + random.random() / 100
+    element = {"type": "node", "id": node, "lat": lat, "lon": lng, "tags": {"amenity": "toilets"}}
+    await load_amenities(osm_amenities(read_elements([element])), app.stores.get("cache"), source="import")
+    await anyio.sleep(1.1)  # replicas notice the new version within a second
+    res = await client.get("/api/v1/amenities", params={"kind": "toilet", "near": f"{lat},{lng}", "limit": 1})
+    assert [i["id"] for i in res.json()["items"]] == [f"osm:node/{node}"]
 
 
 async def test_osm_and_ocpi_imports(client, app):
@@ -197,7 +218,11 @@ async def test_osm_and_ocpi_imports(client, app):
             ],
         }
     ]
-    records = from_osm(overpass) + from_osm(geojson_to_osm(geojson)) + from_ocpi(ocpi)
+    records = (
+        osm_amenities(read_elements(overpass))
+        + osm_amenities(read_elements(geojson_to_elements(geojson)))
+        + ocpi_amenities(read_locations(ocpi))
+    )
     report = await load_amenities(records, app.stores.get("cache"), source="import")
     assert report.created == 4
     assert (await load_amenities(records, app.stores.get("cache"), source="import")).created == 0
@@ -214,7 +239,7 @@ async def test_osm_and_ocpi_imports(client, app):
 
 
 async def test_open_now_follows_the_city_clock(client):
-    local = datetime.now(CITY_TZ)
+    local = clock.city_now()
     res = (
         await client.get("/api/v1/amenities", params={"kind": "toilet", "near": "31.7795,119.9561", "limit": 50})
     ).json()

@@ -8,12 +8,13 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from backend.audit.services import audit_log
 from backend.audit.tables import AuditEntry
+from backend.lib.clock import clock
 from tests.api.reservation_helpers import fresh_slot, visitor
 from tests.conftest import ROOT
 
@@ -51,7 +52,7 @@ async def test_staff_writes_are_recorded_with_who_what_which_where_and_result(cl
     ]  # the GET is not an action
     first = rows[0]
     assert first["actor_roles"] == "staff" and first["client"] == "127.0.0.1" and len(first["request_id"]) > 0
-    assert abs((datetime.now(UTC) - first["at"]).total_seconds()) < 300
+    assert abs((clock.now() - first["at"]).total_seconds()) < 300
 
 
 async def test_a_tourists_booking_is_not_audited_but_an_agencys_is(client, make_account):
@@ -111,15 +112,15 @@ async def test_verify_names_an_edited_row_and_a_deleted_row(client, make_account
 
 
 async def test_prune_keeps_180_days_and_the_chain_still_verifies(client, make_account):
-    refused = cli("audit", "prune", "--before", (datetime.now(UTC) - timedelta(days=179)).date().isoformat())
+    refused = cli("audit", "prune", "--before", (clock.now() - timedelta(days=179)).date().isoformat())
     assert refused.returncode != 0 and "180 days" in refused.stderr
     admin = await make_account("admin")
     await client.post("/api/v1/admin/users", json={}, headers=admin["headers"])
     before = await AuditEntry.count()
     assert before > 0
     # 181 days later, everything recorded so far may go
-    later = datetime.now(UTC) + timedelta(days=181)
-    report = await audit_log.prune(datetime.now(UTC) + timedelta(seconds=1), now=later)
+    later = clock.now() + timedelta(days=181)
+    report = await audit_log.prune(clock.now() + timedelta(seconds=1), now=later)
     assert report.deleted == before
     remaining = await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.seq)
     assert [r["action"] for r in remaining] == ["audit.prune"]
@@ -135,14 +136,14 @@ async def test_a_privileged_sign_in_is_recorded(client, make_account):
     assert [r["action"] for r in await entries_of(staff["id"])] == ["auth.login"]
 
 
-async def test_two_server_processes_appending_at_once_keep_one_chain(client, make_account, live_server_url):
+async def test_two_server_processes_appending_at_once_keep_one_chain(client, make_account, peer_server_url):
     """The real server (another process) and this one record staff writes at the same moment: the chain
     lock (SQLite's write lock, PostgreSQL's advisory lock) gives every entry its own place."""
     staff = await make_account("staff", venues=(VENUE,))
     slots = [await fresh_slot(client, VENUE) for _ in range(4)]
     import httpx
 
-    async with httpx.AsyncClient(base_url=live_server_url, timeout=30) as other:
+    async with httpx.AsyncClient(base_url=peer_server_url, timeout=30) as other:
         calls = [
             http.patch(
                 f"/api/v1/venues/{VENUE}/slots/{slot['id']}", json={"capacity": 30 + n}, headers=staff["headers"]

@@ -12,6 +12,7 @@ import ics
 import pytest
 from icalendar import Calendar
 
+from backend.lib.clock import clock
 from tests.api.reservation_helpers import fresh_slot, visitor
 from tests.conftest import ROOT
 
@@ -20,7 +21,7 @@ CITY = ZoneInfo("Asia/Shanghai")
 
 
 def _window(days: int = 30) -> tuple[str, str, datetime, datetime]:
-    start = datetime.now(CITY).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = clock.city_now().replace(hour=0, minute=0, second=0, microsecond=0)
     end = start + timedelta(days=days)
     return start.date().isoformat(), (end - timedelta(days=1)).date().isoformat(), start, end
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import struct
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import timedelta
 
 import pytest
+
+from backend.lib.clock import clock
 
 pytestmark = pytest.mark.anyio
 
@@ -208,22 +211,58 @@ async def test_a_manifest_missing_is_a_cross_origin_readable_404(client):
     assert res.status_code == 404 and res.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_only_published_and_due_exhibitions_are_public(client):
-    from backend.exhibitions.tables import Exhibition
+async def move(client, headers, item_id: int, *states: str, **extra) -> dict:
+    """Move an exhibition through the publishing API (`POST /admin/exhibitions/{id}/transition`)."""
+    body: dict = {}
+    for state in states:
+        res = await client.post(
+            f"/api/v1/admin/exhibitions/{item_id}/transition", json={"to": state, **extra}, headers=headers
+        )
+        assert res.status_code == 200, res.text
+        body = res.json()
+    return body
 
+
+async def test_only_published_exhibitions_are_public(client, make_account):
+    h = (await make_account("marketer"))["headers"]
     slug = "bamboo-and-boxwood"
+    listed = (await client.get("/api/v1/admin/exhibitions", params={"limit": 200}, headers=h)).json()["items"]
+    item_id = next(i["id"] for i in listed if i["slug"] == slug)
+    await move(client, h, item_id, "draft", "in_review")
     try:
-        await Exhibition.update({Exhibition.status: "in_review"}).where(Exhibition.slug == slug)
         assert slug not in [e["slug"] for e in await all_exhibitions(client)]
         assert (await client.get(f"/api/v1/exhibitions/{slug}/manifest.json")).status_code == 404
-        await Exhibition.update(
-            {Exhibition.status: "scheduled", Exhibition.publish_at: datetime.now(UTC) - timedelta(seconds=5)}
-        ).where(Exhibition.slug == slug)
+    finally:
+        await move(client, h, item_id, "published")
+    assert (await client.get(f"/api/v1/exhibitions/{slug}/manifest.json")).status_code == 200
+
+
+async def test_a_scheduled_exhibition_is_public_once_due(client, make_account):
+    """An exhibition of the test's own, scheduled an hour ahead: its manifest is public once the clock
+    reaches that hour (whether or not the publishing sweep has flipped its state yet)."""
+    h = (await make_account("marketer"))["headers"]
+    slug = f"test-scheduled-show-{uuid.uuid4().hex[:6]}"
+    made = await client.post(
+        "/api/v1/admin/exhibitions",
+        headers=h,
+        json={
+            "slug": slug,
+            "title": {"zh": "定时开幕的展览", "en": "A show that opens on time"},
+            "rights": "https://creativecommons.org/licenses/by/4.0/",
+        },
+    )
+    assert made.status_code == 201, made.text
+    item_id = made.json()["id"]
+    publish_at = (clock.now() + timedelta(hours=1)).replace(microsecond=0)
+    try:
+        await move(client, h, item_id, "in_review")
+        scheduled = await move(client, h, item_id, "scheduled", publish_at=publish_at.isoformat())
+        assert scheduled["status"] == "scheduled"
+        assert (await client.get(f"/api/v1/exhibitions/{slug}/manifest.json")).status_code == 404
+        clock.set(publish_at + timedelta(seconds=5))
         assert (await client.get(f"/api/v1/exhibitions/{slug}/manifest.json")).status_code == 200
     finally:
-        await Exhibition.update({Exhibition.status: "published", Exhibition.publish_at: None}).where(
-            Exhibition.slug == slug
-        )
+        await move(client, h, item_id, "archived")  # no test meets it afterwards
 
 
 async def test_admin_shape_has_both_languages(client):

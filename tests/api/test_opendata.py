@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
+from backend.lib.clock import clock
 from backend.opendata.services import opendata
-from backend.venues.services import CITY_TZ
 from tests.api.reservation_helpers import fresh_slot, resident_id
 from tests.api.test_passes import booked_now, code_of, scan
 
@@ -77,7 +76,7 @@ async def test_daily_visitors_count_party_sizes_and_walk_ins(client, make_accoun
     tourist = await make_account("tourist")
     await booked_now(client, tourist, venue, party=3)
     opendata.forget()
-    day = datetime.now(UTC).astimezone(CITY_TZ).date().isoformat()
+    day = clock.city_today().isoformat()
 
     def row_of(items):
         return next((r for r in items if r["venue_slug"] == venue and r["date"] == day), {"visitors": 0, "walk_ins": 0})

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 
+from backend.lib.clock import clock
 from backend.payments.tables import Payment, Refund
 from integrations.payments.stripe_standin import sign_payload
 from tests.api.reservation_helpers import fresh_slot, slot_by_id, visitor
@@ -72,7 +73,7 @@ async def test_checkout_session_carries_the_booking_and_its_total(client, make_a
     after = await status_of(client, me, booking)
     hold_ends = datetime.fromisoformat(after["hold_expires_at"]).timestamp()
     assert int(request["params"]["expires_at"]) <= hold_ends, "the session never outlives the seat hold"
-    assert hold_ends - time.time() >= 30 * 60, "the hold lasts as long as Stripe keeps a session open"
+    assert hold_ends - clock.time() >= 30 * 60, "the hold lasts as long as Stripe keeps a session open"
     again = await checkout(client, me, booking)
     assert again["session_id"] == session["session_id"], "an open session is resumed, not duplicated"
     other = await make_account("tourist")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from backend.lib.clock import clock
 from backend.reservations.tables import Reservation, Slot
-from backend.venues.services import CITY_TZ
 from tests.api.reservation_helpers import fresh_slot, resident_id, slot_by_id, visitor
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +33,7 @@ async def book(client, headers, slot_id, visitors, **extra):
 
 async def test_slots_follow_opening_hours_and_rules(client):
     venue_slug = "hua-luogeng-memorial"  # Tu-Su 08:30-16:30, Mondays off; no other test touches its slots
-    today = date.today()
+    today = clock.city_today()
     days = [today + timedelta(days=d) for d in range(1, 8)]
     monday = next(d for d in days if d.weekday() == 0)
     tuesday = next(d for d in days if d.weekday() == 1)
@@ -56,7 +56,7 @@ async def test_slots_follow_opening_hours_and_rules(client):
     [
         ("2020-01-01", "date_out_of_range"),
         ("tomorrow", "validation_error"),
-        ((date.today() + timedelta(days=60)).isoformat(), "date_out_of_range"),
+        ((clock.city_today() + timedelta(days=60)).isoformat(), "date_out_of_range"),
     ],
 )
 async def test_bad_slot_dates_are_400(client, day, code):
@@ -77,8 +77,10 @@ async def test_book_free_slot_confirms_at_once_and_masks_personal_data(client, m
         "name": "王*明",
         "id_type": "resident_id",
         "id_number_masked": people[0]["id_number"][:3] + "*" * 11 + people[0]["id_number"][-4:],
+        "ticket_type": "adult",  # issue 18: each visitor's ticket type and price
+        "price_fen": 0,
     }
-    assert body["visitors"][1]["name"] == "J*** S****" and body["visitors"][1]["id_number_masked"] == "E*****678"
+    assert body["visitors"][1]["name"] == "J. S." and body["visitors"][1]["id_number_masked"] == "E*****678"
     assert people[0]["id_number"] not in res.text and "19900307" not in res.text
     assert (await slot_by_id(client, FREE_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 2
 
@@ -214,10 +216,8 @@ async def test_unpaid_hold_frees_its_seats_by_itself(client, make_account):
     assert body["status"] == "pending_payment" and body["amount_fen"] == 2 * slot["price_fen"] > 0
     assert body["hold_expires_at"]
     assert (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"] - 2
-    # the hold runs out (we move its deadline rather than wait 15 minutes); nobody calls anything
-    await Reservation.update({Reservation.hold_expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
-        Reservation.public_id == uuid.UUID(body["id"])
-    )
+    # the hold runs out (the clock moves past it rather than us waiting 15 minutes); nobody calls anything
+    clock.set(datetime.fromisoformat(body["hold_expires_at"]) + timedelta(seconds=1))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if (await slot_by_id(client, PAID_VENUE, slot["id"]))["remaining"] == slot["remaining"]:
@@ -266,14 +266,8 @@ async def test_cancel_closes_at_the_cut_off(client, make_account):
     me = await make_account("tourist")
     slot = await fresh_slot(client, FREE_VENUE)
     res = await book(client, me["headers"], slot["id"], [visitor()])
-    soon = datetime.now(UTC) + timedelta(minutes=10)  # the museum's cut-off is 30 minutes
-    await Slot.update(
-        {
-            Slot.starts_at: soon,
-            Slot.ends_at: soon + timedelta(hours=1),
-            Slot.local_date: soon.astimezone(CITY_TZ).date(),
-        }
-    ).where(Slot.id == slot["id"])
+    # ten minutes before the slot: the museum's cut-off is 30 minutes
+    clock.set(datetime.fromisoformat(slot["starts_at"]) - timedelta(minutes=10))
     late = await client.post(f"/api/v1/reservations/{res.json()['id']}/cancel", headers=me["headers"])
     assert late.status_code == 409 and late.json()["code"] == "cancel_too_late"
     assert (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=me["headers"])).json()[
@@ -316,7 +310,7 @@ async def test_closing_a_slot_cancels_and_notifies_its_holders(client, make_acco
     after = (await client.get(f"/api/v1/reservations/{res.json()['id']}", headers=holder["headers"])).json()
     assert after["status"] == "cancelled" and after["cancel_reason"] == "slot_closed"
     notes = (await client.get("/api/v1/me/notifications", headers=holder["headers"])).json()
-    assert notes[0]["kind"] == "slot_closed"
+    assert {n["kind"] for n in notes[:2]} == {"slot_closed", "rebooking_offer"}  # and an offer (issue 19)
     refused = await book(client, holder["headers"], slot["id"], [visitor()])
     assert refused.status_code == 409 and refused.json()["code"] == "venue_closed"
     assert (await Slot.select(Slot.booked).where(Slot.id == slot["id"]).first())["booked"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.governance.services import occupancy
+from backend.governance.services import supervision
 from backend.governance.tables import TourGroup
 from tests.api.reservation_helpers import fresh_slot, slot_by_id
 
@@ -51,7 +51,7 @@ async def test_an_agency_books_a_slot_for_its_group_as_one_party(client, make_ac
     row = await TourGroup.select().where(TourGroup.agency_user_id == agency["id"]).first()
     assert "王导游" not in str(row) and "13912345678" not in str(row).replace(" ", "")
 
-    figures = await occupancy.daily_figures(date.fromisoformat(body["visit_date"]))
+    figures = await supervision.daily_figures(date.fromisoformat(body["visit_date"]))
     museum = next(f for f in figures if f["venue_slug"] == venue)
     lane = next(f for f in figures if f["venue_slug"] == "qingguo-lane")
     assert museum["tour_groups"] >= 1 and museum["coaches"] >= 1 and museum["group_visitors"] >= 25

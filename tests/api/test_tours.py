@@ -7,13 +7,15 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 from geopy.distance import geodesic
 
+from backend.lib.clock import clock
 from backend.lib.geo import CHANGZHOU_BBOX
 from tests.conftest import ROOT, run_cli
 
@@ -121,43 +123,82 @@ async def test_bad_language_is_a_400_problem(client):
     assert res.status_code == 400 and res.json()["code"] == "invalid_lang"
 
 
-async def test_only_published_and_due_tours_are_public(client):
-    from backend.tours.tables import Tour
+async def move(client, headers, kind: str, item_id: int, *states: str, **extra) -> dict:
+    """Move an item through the publishing API (`POST /admin/{kind}/{id}/transition`), state by state."""
+    body: dict = {}
+    for state in states:
+        res = await client.post(
+            f"/api/v1/admin/{kind}/{item_id}/transition", json={"to": state, **extra}, headers=headers
+        )
+        assert res.status_code == 200, res.text
+        body = res.json()
+    return body
 
+
+async def admin_id(client, headers, kind: str, slug: str) -> int:
+    res = await client.get(f"/api/v1/admin/{kind}", params={"limit": 200}, headers=headers)
+    assert res.status_code == 200, res.text
+    return next(i["id"] for i in res.json()["items"] if i["slug"] == slug)
+
+
+async def test_only_published_tours_are_public(client, make_account):
+    h = (await make_account("marketer"))["headers"]
     slug = "yancheng-spring-autumn"
     before = await all_tours(client)
     assert slug in [t["slug"] for t in before]
+    tour_id = await admin_id(client, h, "tours", slug)
+    await move(client, h, "tours", tour_id, "draft")
     try:
-        await Tour.update({Tour.status: "draft"}).where(Tour.slug == slug)
         assert slug not in [t["slug"] for t in await all_tours(client)]
         assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 404
         # its stops' plaques still open, without naming the unpublished tour
         poi = (await client.get("/api/v1/pois/yancheng-inner-city")).json()
         assert poi["name"] == "淹城内城" and poi["tours"] == []
-
-        later = datetime.now(UTC) + timedelta(days=1)
-        await Tour.update({Tour.status: "scheduled", Tour.publish_at: later}).where(Tour.slug == slug)
-        assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 404
-
-        earlier = datetime.now(UTC) - timedelta(minutes=1)
-        await Tour.update({Tour.publish_at: earlier}).where(Tour.slug == slug)  # due: public before the sweeper runs
-        assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 200
     finally:
-        await Tour.update({Tour.status: "published", Tour.publish_at: None}).where(Tour.slug == slug)
+        await move(client, h, "tours", tour_id, "in_review", "published")
     assert len(await all_tours(client)) == len(before)
+    assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 200
 
 
-async def test_reloading_content_changes_nothing_and_keeps_publication_state(client):
-    from backend.tours.tables import Tour
-
+async def test_a_scheduled_tour_is_public_once_due(client, make_account):
+    """A tour of the test's own, scheduled a day ahead: hidden until then; on the day (the clock moves) it
+    is public as soon as it is due, whether or not the publishing sweep has flipped its state yet."""
+    h = (await make_account("marketer"))["headers"]
+    slug = f"test-scheduled-walk-{uuid.uuid4().hex[:6]}"
+    made = await client.post(
+        "/api/v1/admin/tours",
+        headers=h,
+        json={"slug": slug, "title": {"zh": "定时发布的步道", "en": "A walk published on time"}, "duration_min": 30},
+    )
+    assert made.status_code == 201, made.text
+    tour_id = made.json()["id"]
+    publish_at = (clock.now() + timedelta(days=1)).replace(microsecond=0)
     try:
-        await Tour.update({Tour.status: "archived"}).where(Tour.slug == "dinosaur-park-highlights")
+        await move(client, h, "tours", tour_id, "in_review")
+        scheduled = await move(client, h, "tours", tour_id, "scheduled", publish_at=publish_at.isoformat())
+        assert scheduled["status"] == "scheduled"
+        assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 404
+        assert slug not in [t["slug"] for t in await all_tours(client)]
+        clock.set(publish_at + timedelta(minutes=1))
+        assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 200
+        assert slug in [t["slug"] for t in await all_tours(client)]
+    finally:
+        await move(client, h, "tours", tour_id, "archived")  # no test meets it afterwards
+    assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 404
+
+
+async def test_reloading_content_changes_nothing_and_keeps_publication_state(client, make_account):
+    h = (await make_account("marketer"))["headers"]
+    slug = "dinosaur-park-highlights"
+    tour_id = await admin_id(client, h, "tours", slug)
+    await move(client, h, "tours", tour_id, "archived")
+    try:
         out = run_cli("load-content")
         assert re.search(r"^tours: created=0 updated=0 unchanged=\d+$", out, re.M), out
         assert re.search(r"^exhibitions: created=0 updated=0 unchanged=\d+$", out, re.M), out
-        assert (await client.get("/api/v1/tours/dinosaur-park-highlights")).status_code == 404
+        assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 404
     finally:
-        await Tour.update({Tour.status: "published"}).where(Tour.slug == "dinosaur-park-highlights")
+        await move(client, h, "tours", tour_id, "draft", "in_review", "published")
 
 
 async def test_admin_shape_has_both_languages(client):

@@ -1,4 +1,7 @@
-"""Accounts for every role on the real server (`live_server_url`), for the fuzzing and the role matrix."""
+"""Accounts for every role on the real server, for the fuzzing and the role matrix.
+
+Here `live_server_url` is the fuzzing deployment's server (`fuzz_server_url`, tests/conftest.py), not the
+end-to-end tests': random writes never reach their data."""
 
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ ROLES: dict[str, tuple[list[str], list[str]]] = {
     "marketer": (["marketer"], []),
     "governance": (["governance"], []),
     "agency": (["agency"], []),
+    "merchant": (["merchant"], []),
     "admin": (["admin"], []),
 }
+MERCHANT_OF = {"merchant": ["qingguo-lane-tea-house"]}  # a sample merchant of content/merchants.toml
 
 
 def _token(user_id: int) -> str:
@@ -39,6 +44,12 @@ class RoleHeaders(dict):
     def headers(self, role: str) -> dict[str, str]:
         user_id = self[role]
         return {} if user_id is None else {"Authorization": f"Bearer {_token(user_id)}"}
+
+
+@pytest.fixture(scope="session")
+def live_server_url(fuzz_server_url: str) -> str:
+    """The contract tests' server: the fuzzing deployment's."""
+    return fuzz_server_url
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +71,7 @@ def roles(anyio_backend, live_server_url: str) -> RoleHeaders:
                     "display_name": f"矩阵{name}",
                     "roles": roles,
                     "venue_slugs": venues,
+                    "merchant_ids": MERCHANT_OF.get(name, []),
                 },
             )
             assert made.status_code == 201, made.text

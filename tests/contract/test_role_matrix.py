@@ -9,10 +9,13 @@ A route of the app without a rule fails `test_every_route_has_a_rule`: a new end
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from litestar.routes import ASGIRoute, HTTPRoute
 
 from backend.app import create_app
@@ -41,20 +44,40 @@ def roles(*names: str) -> frozenset[str]:
 STAFF = roles("staff")
 MARKETING = roles("marketer")
 SCAN = {"code": "not-a-code", "venue_slug": HERE}
+# a gate phone's P-256 public key (uncompressed point, base64url), so the body passes validation and the door decides
+GATE_KEY = (
+    base64.urlsafe_b64encode(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    .rstrip(b"=")
+    .decode()
+)
 
 RULES: dict[tuple[str, str], Rule] = {
     # accounts
     ("POST", "/api/v1/auth/login"): Rule(PUBLIC, json={"email": "x"}),
     ("POST", "/api/v1/auth/register"): Rule(PUBLIC, json={"email": "x"}),
+    ("POST", "/api/v1/auth/sms-code"): Rule(PUBLIC, json={"phone": "x"}),
+    ("PUT", "/api/v1/me/phone"): Rule(USER, json={}),
     ("POST", "/api/v1/auth/logout"): Rule(USER),
     ("GET", "/api/v1/me"): Rule(USER),
+    ("PUT", "/api/v1/me/identity"): Rule(USER, json={}),
+    ("GET", "/api/v1/me/identity"): Rule(USER),
     ("POST", "/api/v1/admin/users"): Rule(roles("admin"), json={}),
     # venues and timed entry
     ("GET", "/api/v1/venues"): Rule(PUBLIC),
     ("GET", "/api/v1/venues/{slug:str}"): Rule(PUBLIC, f"/api/v1/venues/{HERE}"),
     ("GET", "/api/v1/venues/{slug:str}/slots"): Rule(PUBLIC, f"/api/v1/venues/{HERE}/slots"),
+    ("GET", "/api/v1/venues/{slug:str}/forecast"): Rule(PUBLIC, f"/api/v1/venues/{HERE}/forecast"),
+    ("GET", "/api/v1/venues/{slug:str}/best-times"): Rule(PUBLIC, f"/api/v1/venues/{HERE}/best-times"),
     ("PATCH", "/api/v1/venues/{slug:str}/slots/{slot_id:int}"): Rule(
         STAFF, f"/api/v1/venues/{HERE}/slots/999999999", json={}, venue=True
+    ),
+    ("GET", "/api/v1/venues/{slug:str}/bookings"): Rule(STAFF, f"/api/v1/venues/{HERE}/bookings", venue=True),
+    ("POST", "/api/v1/venues/{slug:str}/bookings/{reservation_id:str}/contact"): Rule(
+        STAFF, f"/api/v1/venues/{HERE}/bookings/nope/contact", venue=True
     ),
     # reservations, notifications, pass
     ("GET", "/api/v1/reservations"): Rule(USER),
@@ -63,6 +86,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/reservations/{reservation_id:str}/cancel"): Rule(USER, "/api/v1/reservations/nope/cancel"),
     ("POST", "/api/v1/reservations/{reservation_id:str}/checkout"): Rule(USER, "/api/v1/reservations/nope/checkout"),
     ("GET", "/api/v1/me/notifications"): Rule(USER),
+    ("GET", "/api/v1/me/offers"): Rule(USER),
+    ("POST", "/api/v1/me/offers/{offer_id:str}/accept"): Rule(USER, "/api/v1/me/offers/nope/accept", json={}),
     ("GET", "/api/v1/pass"): Rule(USER),
     ("GET", "/api/v1/pass/code"): Rule(USER),
     ("GET", "/api/v1/pass/code.svg"): Rule(USER),
@@ -71,6 +96,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/scans"): Rule(STAFF, json=SCAN, venue=True),
     ("POST", "/api/v1/scans/batch"): Rule(STAFF, json={"items": [{**SCAN, "nonce": "matrix-1"}]}, venue=True),
     ("GET", "/api/v1/scans/keys"): Rule(STAFF),
+    ("POST", "/api/v1/scans/device"): Rule(STAFF, json={"public_key": GATE_KEY}),
     ("GET", "/api/v1/scans/counts"): Rule(STAFF, params={"venue": HERE}, venue=True),
     ("GET", "/api/v1/scans/stream"): Rule(STAFF, params={"venue": HERE}, venue=True, stream=True),
     # events, articles, calendars
@@ -100,6 +126,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # supervision platform, walk-ins, tour groups, open data, messages
     ("GET", "/api/v1/gov/occupancy"): Rule(roles("governance")),
     ("GET", "/api/v1/gov/occupancy/stream"): Rule(roles("governance"), stream=True),
+    ("GET", "/api/v1/gov/forecast/peaks"): Rule(roles("governance")),
     ("POST", "/api/v1/gov/walk-ins"): Rule(
         STAFF, json={"venue_slug": HERE, "count": 1, "direction": "out"}, venue=True
     ),
@@ -107,13 +134,40 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/gov/alerts"): Rule(PARTNER, json={}),
     ("GET", "/api/v1/tour-groups"): Rule(roles("agency")),
     ("POST", "/api/v1/tour-groups"): Rule(roles("agency"), json={}),
+    ("POST", "/api/v1/tour-groups/{group_id:str}/approve"): Rule(
+        roles("governance", "staff"), "/api/v1/tour-groups/00000000-0000-0000-0000-000000000000/approve"
+    ),
     ("GET", "/api/v1/opendata"): Rule(PUBLIC),
     ("GET", "/api/v1/opendata/{file:str}"): Rule(PUBLIC, "/api/v1/opendata/venues.csv"),
+    ("GET", "/api/v1/opendata/feeds/crowd-levels"): Rule(PUBLIC),
     ("GET", "/api/v1/me/notifications/stream"): Rule(USER, stream=True),
     ("POST", "/api/v1/me/notifications/{notification_id:int}/read"): Rule(USER, "/api/v1/me/notifications/999999/read"),
+    # help, complaints and SOS; uploads
+    ("POST", "/api/v1/cases"): Rule(USER, json={}),
+    ("GET", "/api/v1/cases"): Rule(USER),
+    ("GET", "/api/v1/cases/stream"): Rule(roles("staff", "governance"), stream=True),
+    ("GET", "/api/v1/cases/summary"): Rule(roles("governance")),
+    ("GET", "/api/v1/cases/{case_id:str}"): Rule(USER, "/api/v1/cases/nope"),
+    ("POST", "/api/v1/cases/{case_id:str}/messages"): Rule(USER, "/api/v1/cases/nope/messages", json={"text": "x"}),
+    ("POST", "/api/v1/cases/{case_id:str}/transition"): Rule(
+        USER, "/api/v1/cases/nope/transition", json={"to": "acknowledged"}
+    ),
+    ("POST", "/api/v1/cases/{case_id:str}/rating"): Rule(USER, "/api/v1/cases/nope/rating", json={"stars": 5}),
+    ("POST", "/api/v1/cases/{case_id:str}/location"): Rule(
+        USER, "/api/v1/cases/nope/location", json={"lat": 31.78, "lng": 119.95}
+    ),
+    ("POST", "/api/v1/cases/{case_id:str}/contact"): Rule(USER, "/api/v1/cases/nope/contact"),
+    ("GET", "/api/v1/cases/{case_id:str}/attachments/{upload_id:str}"): Rule(USER, "/api/v1/cases/nope/attachments/x"),
+    ("POST", "/api/v1/uploads"): Rule(USER, json={}),
+    ("GET", "/api/v1/uploads/{upload_id:str}"): Rule(USER, "/api/v1/uploads/nope"),
     # payments and partner feeds
     ("POST", "/api/v1/payments/stripe/webhook"): Rule(PARTNER, json={}),
     ("POST", "/api/v1/amenities/status"): Rule(PARTNER, json={"evses": []}),
+    # day plans (made and read with the plan's id; booked by its account)
+    ("POST", "/api/v1/plans"): Rule(PUBLIC, json={}),
+    ("GET", "/api/v1/plans/{plan_id:str}"): Rule(PUBLIC, "/api/v1/plans/nope"),
+    ("POST", "/api/v1/plans/{plan_id:str}/book"): Rule(USER, "/api/v1/plans/nope/book", json={}),
+    ("POST", "/api/v1/plans/{plan_id:str}/drop"): Rule(PUBLIC, "/api/v1/plans/nope/drop", json={}),
     # finder, tours, exhibitions
     ("GET", "/api/v1/amenities"): Rule(PUBLIC, params={"near": "31.78,119.95"}),
     ("GET", "/api/v1/tours"): Rule(PUBLIC),
@@ -122,12 +176,47 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/exhibitions"): Rule(PUBLIC),
     ("GET", "/api/v1/exhibitions/{slug:str}"): Rule(PUBLIC, "/api/v1/exhibitions/nope"),
     ("GET", "/api/v1/exhibitions/{slug:str}/manifest.json"): Rule(PUBLIC, "/api/v1/exhibitions/nope/manifest.json"),
+    # search and the guide
+    ("GET", "/api/v1/search"): Rule(PUBLIC, params={"q": "hongmei"}),
+    ("POST", "/api/v1/guide/ask"): Rule(PUBLIC, json={"question": "红梅公园几点开门"}),
+    # vouchers and cards (常州礼遇)
+    ("GET", "/api/v1/merchants"): Rule(PUBLIC),
+    ("GET", "/api/v1/merchants/{merchant_id:str}"): Rule(PUBLIC, "/api/v1/merchants/nope"),
+    ("GET", "/api/v1/campaigns"): Rule(PUBLIC),
+    ("GET", "/api/v1/campaigns/{campaign_id:int}"): Rule(PUBLIC, "/api/v1/campaigns/999999"),
+    ("POST", "/api/v1/campaigns/{campaign_id:int}/claim"): Rule(USER, "/api/v1/campaigns/999999/claim"),
+    ("POST", "/api/v1/campaigns/{campaign_id:int}/claim-ticket"): Rule(USER, "/api/v1/campaigns/999999/claim-ticket"),
+    ("GET", "/api/v1/me/coupons"): Rule(USER),
+    ("POST", "/api/v1/campaigns/{campaign_id:int}/apply"): Rule(USER, "/api/v1/campaigns/999999/apply"),
+    ("GET", "/api/v1/campaigns/{campaign_id:int}/application"): Rule(USER, "/api/v1/campaigns/999999/application"),
+    ("GET", "/api/v1/campaigns/{campaign_id:int}/draw"): Rule(PUBLIC, "/api/v1/campaigns/999999/draw"),
+    ("POST", "/api/v1/redemptions"): Rule(roles("merchant"), json={"code": "not-a-code", "amount_fen": 100}),
+    ("POST", "/api/v1/redemptions/{redemption_id:str}/reverse"): Rule(
+        roles("merchant"), "/api/v1/redemptions/nope/reverse"
+    ),
+    ("GET", "/api/v1/merchant/settlement"): Rule(roles("merchant", "governance")),
+    # tickets: concessions, performances, seats, online shows (issue 18)
+    ("GET", "/api/v1/venues/{slug:str}/ticket-types"): Rule(PUBLIC, f"/api/v1/venues/{HERE}/ticket-types"),
+    ("POST", "/api/v1/tickets/quote"): Rule(USER, json={}),
+    ("GET", "/api/v1/performances/{performance_id:int}"): Rule(PUBLIC, "/api/v1/performances/999999999"),
+    ("GET", "/api/v1/performances/{performance_id:int}/seats"): Rule(PUBLIC, "/api/v1/performances/999999999/seats"),
+    ("POST", "/api/v1/performances/{performance_id:int}/holds"): Rule(
+        USER, "/api/v1/performances/999999999/holds", json={}
+    ),
+    ("DELETE", "/api/v1/performances/{performance_id:int}/holds/{hold_id:str}"): Rule(
+        USER, "/api/v1/performances/999999999/holds/h_nope"
+    ),
+    ("GET", "/api/v1/shows"): Rule(PUBLIC),
+    ("GET", "/api/v1/shows/{slug:str}"): Rule(PUBLIC, "/api/v1/shows/nope"),
+    ("GET", "/api/v1/shows/{slug:str}/hls/{name:str}"): Rule(  # the signature is the key
+        PARTNER, "/api/v1/shows/nope/hls/index.m3u8", params={"exp": "1", "sig": "x"}
+    ),
+    ("GET", "/api/v1/me/shows/{slug:str}"): Rule(USER, "/api/v1/me/shows/nope"),
     # operations, documents and the app itself
     ("GET", "/healthz"): Rule(PUBLIC),
     ("GET", "/readyz"): Rule(PUBLIC),
     ("GET", "/metrics"): Rule(PUBLIC),
     ("GET", "/schema"): Rule(PUBLIC),
-    ("GET", "/schema/scalar"): Rule(PUBLIC),
     ("GET", "/schema/swagger"): Rule(PUBLIC),
     ("GET", "/schema/openapi.json"): Rule(PUBLIC),
     ("GET", "/schema/{path:str}"): Rule(PUBLIC, "/schema/openapi.yaml"),
@@ -139,6 +228,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("HEAD", "/assets/{file_path:path}"): Rule(PUBLIC, "/assets/nope.js"),
     ("GET", "/media/{file_path:path}"): Rule(PUBLIC, "/media/nope.png"),
     ("HEAD", "/media/{file_path:path}"): Rule(PUBLIC, "/media/nope.png"),
+    ("GET", "/media/w/{width:int}/{path:path}"): Rule(PUBLIC, "/media/w/640/nope.png"),
+    ("HEAD", "/media/w/{width:int}/{path:path}"): Rule(PUBLIC, "/media/w/640/nope.png"),
+    ("GET", "/tiles/{z:int}/{x:int}/{y:str}"): Rule(PUBLIC, "/tiles/12/3420/1660.png"),
+    ("GET", "/api/v1/config"): Rule(PUBLIC),
+    ("GET", "/schema-ui/{file_path:path}"): Rule(PUBLIC, "/schema-ui/swagger-ui/swagger-ui.css"),
+    ("HEAD", "/schema-ui/{file_path:path}"): Rule(PUBLIC, "/schema-ui/swagger-ui/swagger-ui.css"),
 }
 
 

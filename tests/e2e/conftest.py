@@ -3,11 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+from litestar.security.jwt import Token
+
+from backend.settings import get_settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -92,3 +100,40 @@ async def strict_phone(browser, live_server_url: str) -> AsyncIterator[Phone]:
     p = await Phone(live_server_url).start(browser, strict_csp=True)
     yield p
     await p.context.close()
+
+
+async def live_account(base: str, *roles: str, venues: tuple[str, ...] = (), name: str = "端到端测试") -> dict:
+    """An account made through the live server's admin API (end-to-end tests never write its database
+    themselves), with a token signed by the run's shared key: email, password, id, token, headers."""
+    async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+        for _ in range(8):  # the auth endpoints allow a few logins a minute from one address
+            res = await http.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+            if res.status_code != 429:
+                break
+            await asyncio.sleep(min(30, int(res.headers.get("retry-after") or 10)))
+        assert res.status_code == 200, res.text
+        admin = {"Authorization": f"Bearer {res.json()['access_token']}"}
+        email, password = f"e2e-{'-'.join(roles)}-{uuid.uuid4().hex[:10]}@changxiang.test", "correct-horse-9"
+        res = await http.post(
+            "/api/v1/admin/users",
+            headers=admin,
+            json={
+                "email": email,
+                "password": password,
+                "display_name": name,
+                "roles": list(roles),
+                "venue_slugs": list(venues),
+            },
+        )
+        assert res.status_code == 201, res.text
+    user_id = res.json()["id"]
+    token = Token(sub=str(user_id), exp=datetime.now(UTC) + timedelta(hours=1), jti=uuid.uuid4().hex).encode(
+        get_settings().secret_key, "HS256"
+    )
+    return {
+        "id": user_id,
+        "email": email,
+        "password": password,
+        "token": token,
+        "headers": {"Authorization": f"Bearer {token}"},
+    }

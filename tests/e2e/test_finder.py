@@ -71,13 +71,21 @@ async def test_find_toilets_chargers_and_navigate(phone: Phone) -> None:
     first_text = await items.first.inner_text()
     assert re.search(r"\d+ m|\d+(\.\d)? km", await items.first.get_by_test_id("distance").inner_text())
     assert re.search(r"步行约 \d+ 分钟", first_text), first_text
-    # the schematic map: an image with a label, one numbered marker per result
-    svg = page.get_by_test_id("finder-map").locator("svg[role=img]")
-    assert "附近" in (await svg.get_attribute("aria-label") or "")
-    assert await page.get_by_test_id("marker").count() == min(10, await items.count())
-    await page.get_by_test_id("marker").nth(2).focus()
+    # the map (issue 21): a labelled region with real tiles (the sketch basemap here), the nearest ten as
+    # numbered 44 px markers or clusters of them; Enter on a marker brings its result into view
+    region = page.get_by_test_id("finder-map").locator("[role=region]")
+    assert "附近" in (await region.get_attribute("aria-label") or "")
+    await page.locator("[data-testid=finder-map] img.leaflet-tile-loaded").first.wait_for()
+    markers, clusters = page.get_by_test_id("marker"), page.get_by_test_id("map-cluster")
+    await markers.first.wait_for()
+    clustered = sum([int(await c.get_attribute("data-count")) for c in await clusters.all()])
+    assert await markers.count() + clustered == min(10, await items.count())
+    box = await markers.first.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    number = (await markers.last.inner_text()).strip()
+    await markers.last.focus()
     await page.keyboard.press("Enter")
-    assert await page.evaluate("document.activeElement?.dataset.n") == "3"
+    assert await page.evaluate("document.activeElement?.dataset.n") == number
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await shot(phone, "zh")
 

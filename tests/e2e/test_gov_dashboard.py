@@ -4,51 +4,23 @@ level on the sketch map and in the list, and a movement at a venue reaching the 
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from datetime import UTC, datetime, timedelta
+import os
+from pathlib import Path
 
 import httpx
 import pytest
-from litestar.security.jwt import Token
 
-from backend.settings import get_settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.e2e.conftest import CJK, Phone
+from tests.e2e.conftest import CJK, Phone, live_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
 VENUE = "wenbi-pagoda"  # instantaneous capacity 150
+SHOTS = os.environ.get("CX_SCREENSHOTS")
 
 
 async def make_user(base: str, *roles: str, venues: tuple[str, ...] = ()) -> dict:
-    """An account made through the live server's admin API (no in-process app in end-to-end tests), with
-    a token signed by the server's own key."""
-    async with httpx.AsyncClient(base_url=base, timeout=20) as http:
-        for _ in range(8):  # the auth endpoints allow a few logins a minute from one address
-            res = await http.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-            if res.status_code != 429:
-                break
-            await asyncio.sleep(min(30, int(res.headers.get("retry-after") or 10)))
-        assert res.status_code == 200, res.text
-        admin = {"Authorization": f"Bearer {res.json()['access_token']}"}
-        http.cookies.clear()
-        res = await http.post(
-            "/api/v1/admin/users",
-            headers=admin,
-            json={
-                "email": f"e2e-gov-{uuid.uuid4().hex[:10]}@changxiang.test",
-                "password": "correct-horse-9",
-                "display_name": "监管测试",
-                "roles": list(roles),
-                "venue_slugs": list(venues),
-            },
-        )
-        assert res.status_code == 201, res.text
-    token = Token(sub=str(res.json()["id"]), exp=datetime.now(UTC) + timedelta(hours=1), jti=uuid.uuid4().hex).encode(
-        get_settings().secret_key, "HS256"
-    )
-    return {"token": token, "headers": {"Authorization": f"Bearer {token}"}}
+    """An account made through the live server's admin API (no in-process app in end-to-end tests)."""
+    return await live_account(base, *roles, venues=venues, name="监管测试")
 
 
 async def sign_in(phone: Phone, account: dict, lang: str = "zh") -> None:
@@ -67,7 +39,11 @@ async def test_dashboard_lists_every_venue_and_updates_live(phone: Phone, live_s
     async with httpx.AsyncClient(base_url=live_server_url) as http:
         total = (await http.get("/api/v1/venues", params={"limit": 1})).json()["total"]
         assert await rows.count() == total
-        assert await phone.page.locator("[data-testid=gov-map] circle").count() == total
+        # every venue on the map (issue 21): a marker, or counted in a cluster of markers that would overlap
+        await phone.page.get_by_test_id("gov-marker").first.wait_for()
+        clusters = phone.page.get_by_test_id("map-cluster")
+        clustered = sum([int(await c.get_attribute("data-count")) for c in await clusters.all()])
+        assert await phone.page.get_by_test_id("gov-marker").count() + clustered == total
         assert CJK.search(await phone.page.get_by_test_id("gov-summary").inner_text())
         row = phone.page.locator(f"[data-testid=gov-row][data-slug={VENUE}]")
         before = await row.get_by_test_id("crowd-badge").get_attribute("data-level")
@@ -93,6 +69,26 @@ async def test_dashboard_lists_every_venue_and_updates_live(phone: Phone, live_s
     await phone.open("/gov")
     await rows.first.wait_for()
     assert "Crowd supervision" in await phone.page.locator("h1").inner_text()
+    assert phone.errors == []
+
+
+async def test_dashboard_shows_tomorrows_expected_peaks_per_district_and_venue(phone: Phone, live_server_url):
+    gov = await make_user(live_server_url, "governance")
+    async with httpx.AsyncClient(base_url=live_server_url) as http:
+        peaks = (await http.get("/api/v1/gov/forecast/peaks", headers=gov["headers"])).json()
+    assert peaks["districts"] and peaks["venues"]
+    for lang, title in (("zh", "明日预计高峰"), ("en", "Tomorrow's expected peaks")):
+        await sign_in(phone, gov, lang)
+        await phone.open("/gov")
+        section = phone.page.get_by_test_id("gov-peaks")
+        await section.get_by_test_id("gov-peak-district").first.wait_for()
+        assert title in await section.inner_text()
+        assert await section.get_by_test_id("gov-peak-district").count() == len(peaks["districts"])
+        first = section.get_by_test_id("gov-peak-venue").first
+        assert await first.get_attribute("data-slug") == peaks["venues"][0]["venue_slug"]
+        if SHOTS:
+            await section.scroll_into_view_if_needed()
+            await phone.page.screenshot(path=str(Path(SHOTS) / f"gov-peaks-{lang}.png"), full_page=False)
     assert phone.errors == []
 
 

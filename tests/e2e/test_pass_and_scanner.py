@@ -1,8 +1,11 @@
 """The pass (一码通行) and the staff gate scanner, end to end in Debian's Chromium on the real server.
 
 Set-up goes through the live server's API: the admin account makes a staff user for 常州博物馆 and
-three tourists; each tourist books a museum slot, and the slot is then moved onto the present with
-Piccolo (as tests/api/test_passes.py does), since the gate only admits a booking whose time is now.
+four tourists, who each book the same museum slot ahead. No row is edited to move time: the module
+starts its own replica of the end-to-end deployment (the `world` fixture) whose clock stands ten minutes
+into that slot (`CHANGXIANG_CLOCK_OFFSET_S`), and every browser of the module installs Playwright's
+clock at the same instant, so the phone's rotating codes, the scanner and the server agree on "now".
+That replica never sweeps: a server ahead of time would expire the other tests' payment holds.
 
 1. A tourist's /pass shows a QR whose text (`data-code`) is a device code signed on the phone
    (183 bytes, base45, QR version 10); the code keeps changing with the network cut, and after a
@@ -28,18 +31,19 @@ import asyncio
 import base64
 import json
 import os
-import random
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from backend.lib.clock import CITY_TZ
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Deployment
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Phone
 from tests.e2e.test_booking_flow import resident_id
 
@@ -106,29 +110,22 @@ async def _new_user(http: httpx.AsyncClient, admin: Account, roles: list[str], v
     return await _login(http, account)
 
 
-_claimed: set[int] = set()
-
-
-async def _book_now(http: httpx.AsyncClient, tourist: Account) -> dict:
-    """A confirmed museum booking whose slot runs now (its times moved onto the present)."""
-    from backend.reservations.tables import Reservation, Slot
-    from backend.venues.services import CITY_TZ
-
-    slot = None
-    for days in range(1, 9):
-        day = (date.today() + timedelta(days=days)).isoformat()
+async def _slot_of_our_own(http: httpx.AsyncClient, seats: int) -> dict:
+    """A museum slot ahead with room for everyone this module books: the last one of the furthest open
+    day on offer (the other end-to-end tests book the nearest days' first or last times)."""
+    today = datetime.now(CITY_TZ).date()
+    for days in range(7, 0, -1):  # slots open 7 days ahead
+        day = (today + timedelta(days=days)).isoformat()
         res = await http.get(f"/api/v1/venues/{MUSEUM}/slots", params={"date": day})
         assert res.status_code == 200, res.text
-        free = [
-            s
-            for s in res.json()["items"]
-            if s["status"] == "open" and s["remaining"] == s["capacity"] and s["id"] not in _claimed
-        ]
+        free = [s for s in res.json()["items"] if s["status"] == "open" and s["remaining"] >= seats]
         if free:
-            slot = random.choice(free)
-            break
-    assert slot, "no free museum slot left"
-    _claimed.add(slot["id"])
+            return free[-1]
+    raise AssertionError("no museum slot with room in the coming week")
+
+
+async def _book(http: httpx.AsyncClient, tourist: Account, slot: dict) -> dict:
+    """A confirmed booking of `slot`, made ahead, as a tourist does."""
     res = await http.post(
         "/api/v1/reservations",
         headers={**tourist.headers, "Idempotency-Key": str(uuid.uuid4())},
@@ -140,57 +137,61 @@ async def _book_now(http: httpx.AsyncClient, tourist: Account) -> dict:
     assert res.status_code == 201, res.text
     booking = res.json()
     assert booking["status"] == "confirmed", booking
-    now = datetime.now(UTC)
-    # the slot moves onto the present, with its day (so it no longer shows under a future date)
-    await Slot.update(
-        {
-            Slot.starts_at: now - timedelta(minutes=10),
-            Slot.ends_at: now + timedelta(minutes=50),
-            Slot.local_date: now.astimezone(CITY_TZ).date(),
-        }
-    ).where(Slot.id == slot["id"])
-    await Reservation.update({Reservation.visit_date: now.astimezone(CITY_TZ).date()}).where(
-        Reservation.public_id == uuid.UUID(booking["id"])
-    )
     tourist.bookings.append(booking)
     return booking
 
 
 @dataclass
 class World:
-    base: str
+    base: str  # the gate replica, whose clock stands inside the booked slot
     admin: Account
     staff: Account
     tourists: dict[str, Account]
+    walker: Account  # admitted at another gate while a test watches the counts
+    offset_s: float
+
+    def now(self) -> datetime:
+        """The gate replica's (and the module's browsers') time."""
+        return datetime.now(UTC) + timedelta(seconds=self.offset_s)
 
 
 @pytest.fixture(scope="module")
-async def world(live_server_url: str) -> World:
-    from backend.lib.db import engine, start_database, stop_database
-
-    # the suite's in-process app may already run the pool (PostgreSQL): closing it here would leave that
-    # app's sweeper opening bare connections until the session ends
-    ours = getattr(engine(), "pool", None) is None
-    if ours:
-        await start_database()
+async def world(live_server_url: str, e2e_deployment: Deployment) -> AsyncIterator[World]:
+    async with httpx.AsyncClient(base_url=live_server_url, timeout=20) as http:
+        admin = await _login(http, Account(ADMIN_EMAIL, ADMIN_PASSWORD))
+        staff = await _new_user(http, admin, ["staff"], [MUSEUM], "闸机员工")
+        names = {"a": "常州游客", "b": "李四海", "c": "赵钱孙", "walker": "周游"}
+        slot = await _slot_of_our_own(http, seats=len(names))
+        people = {}
+        for key, name in names.items():
+            people[key] = await _new_user(http, admin, ["tourist"], [], name)
+            await _book(http, people[key], slot)
+        # a pass code issued before any gate asks for keys: the first one makes the signing key, and a
+        # gate that fetched the key list before it existed could verify nothing offline until its next
+        # refresh (whichever test of this module runs first must not meet that)
+        res = await http.get("/api/v1/pass/code", headers=people["walker"].headers)
+        assert res.status_code == 200, res.text
+    walker = people.pop("walker")
+    # ten minutes into the slot: inside its entry window, on its day
+    inside = datetime.fromisoformat(slot["starts_at"]) + timedelta(minutes=10)
+    offset_s = (inside - datetime.now(UTC)).total_seconds()
+    server = await anyio.to_thread.run_sync(
+        lambda: e2e_deployment.start_server(
+            "e2e-gate-server", CHANGXIANG_CLOCK_OFFSET_S=str(offset_s), CHANGXIANG_SWEEP_INTERVAL_S="86400"
+        )
+    )
     try:
-        async with httpx.AsyncClient(base_url=live_server_url, timeout=20) as http:
-            admin = await _login(http, Account(ADMIN_EMAIL, ADMIN_PASSWORD))
-            staff = await _new_user(http, admin, ["staff"], [MUSEUM], "闸机员工")
-            tourists = {}
-            for key, name in (("a", "常州游客"), ("b", "李四海"), ("c", "赵钱孙")):
-                tourists[key] = await _new_user(http, admin, ["tourist"], [], name)
-                await _book_now(http, tourists[key])
+        yield World(server.url, admin, staff, people, walker, offset_s)
     finally:
-        if ours:
-            await stop_database()
-    return World(live_server_url, admin, staff, tourists)
+        await anyio.to_thread.run_sync(server.stop)
 
 
-async def signed_in(browser, base: str, account: Account) -> Phone:
-    """A phone on which `account` is logged in (the server's HttpOnly session cookie)."""
-    phone = await Phone(base).start(browser)
-    await phone.context.add_cookies([{"name": "cx_token", "value": account.cookie, "url": base}])
+async def signed_in(browser, world: World, account: Account) -> Phone:
+    """A phone on which `account` is logged in (the server's HttpOnly session cookie), on the gate
+    replica, with the browser's clock at the replica's time."""
+    phone = await Phone(world.base).start(browser)
+    await phone.context.clock.install(time=world.now().timestamp())
+    await phone.context.add_cookies([{"name": "cx_token", "value": account.cookie, "url": world.base}])
     await phone.context.add_init_script("localStorage.setItem('cx.signedIn', '1')")
     return phone
 
@@ -244,8 +245,8 @@ async def shoot(page, name: str) -> None:
 
 async def test_pass_works_offline_and_the_gate_admits_once(browser, world: World, tmp_path: Path) -> None:
     tourist_acct = world.tourists["a"]
-    tourist = await signed_in(browser, world.base, tourist_acct)
-    staff = await signed_in(browser, world.base, world.staff)
+    tourist = await signed_in(browser, world, tourist_acct)
+    staff = await signed_in(browser, world, world.staff)
     try:
         page = tourist.page
         await tourist.open("/pass")
@@ -259,7 +260,7 @@ async def test_pass_works_offline_and_the_gate_admits_once(browser, world: World
         async with httpx.AsyncClient(base_url=world.base) as http:
             mine = (await http.get("/api/v1/pass", headers=tourist_acct.headers)).json()
         assert raw[2:10].hex() == mine["pass_id"]
-        assert abs(int.from_bytes(raw[115:119], "big") - datetime.now(UTC).timestamp()) < 30
+        assert abs(int.from_bytes(raw[115:119], "big") - world.now().timestamp()) < 30
         svg = qr.get_by_role("img")
         assert "常**客" in (await svg.get_attribute("aria-label"))
         entitlement = page.get_by_test_id("pass-entitlement").filter(has_text=MUSEUM_NAME)
@@ -322,9 +323,7 @@ async def test_pass_works_offline_and_the_gate_admits_once(browser, world: World
         # another gate admits someone else through the server: this gate's count moves at once (live)
         before = (await s.get_by_test_id("count-entries").inner_text()).strip()
         async with httpx.AsyncClient(base_url=world.base, timeout=20) as http:
-            walker = await _new_user(http, world.admin, ["tourist"], [], "周游")
-            await _book_now(http, walker)
-            walker_code = (await http.get("/api/v1/pass/code", headers=walker.headers)).json()["code"]
+            walker_code = (await http.get("/api/v1/pass/code", headers=world.walker.headers)).json()["code"]
             other_gate = await http.post(
                 "/api/v1/scans",
                 headers=world.admin.headers,
@@ -395,7 +394,7 @@ def write_y4m(path: Path, gray: bytes, n: int, width: int = 640, height: int = 4
 
 
 async def test_camera_reads_the_pass(playwright, browser, world: World, tmp_path: Path) -> None:
-    tourist = await signed_in(browser, world.base, world.tourists["c"])
+    tourist = await signed_in(browser, world, world.tourists["c"])
     try:
         await tourist.open("/pass")
         await code_of(tourist.page)
@@ -418,7 +417,7 @@ async def test_camera_reads_the_pass(playwright, browser, world: World, tmp_path
         ],
     )
     try:
-        staff = await signed_in(camera_browser, world.base, world.staff)
+        staff = await signed_in(camera_browser, world, world.staff)
         await staff.context.grant_permissions(["camera"], origin=world.base)
         s = staff.page
         await staff.open("/scan")
@@ -455,7 +454,7 @@ async def test_a_visitor_not_logged_in_is_asked_to(phone: Phone) -> None:
 
 
 async def test_without_webcrypto_the_pass_shows_the_servers_code(browser, world: World) -> None:
-    tourist = await signed_in(browser, world.base, world.tourists["c"])
+    tourist = await signed_in(browser, world, world.tourists["c"])
     # a browser with no WebCrypto (say, a page served over plain http on a LAN address)
     await tourist.context.add_init_script("Object.defineProperty(Crypto.prototype, 'subtle', {get: () => undefined})")
     try:
@@ -473,8 +472,8 @@ async def test_without_webcrypto_the_pass_shows_the_servers_code(browser, world:
 
 async def test_offline_gate_decides_alone_and_syncs(browser, world: World) -> None:
     tourist_acct = world.tourists["b"]
-    staff = await signed_in(browser, world.base, world.staff)
-    tourist = await signed_in(browser, world.base, tourist_acct)
+    staff = await signed_in(browser, world, world.staff)
+    tourist = await signed_in(browser, world, tourist_acct)
     try:
         s = staff.page
         await staff.open("/scan?bench")
@@ -608,7 +607,7 @@ async def test_offline_verification_matches_the_server(browser, world: World) ->
         async def get(self, kid: int) -> KeyPair | None:
             return KeyPair(kid, None, public) if kid == keys[0]["kid"] else None  # type: ignore[arg-type]
 
-    staff = await signed_in(browser, world.base, world.staff)
+    staff = await signed_in(browser, world, world.staff)
     try:
         await staff.open("/scan?bench")
         await staff.page.get_by_test_id("manual-code").wait_for(state="visible")

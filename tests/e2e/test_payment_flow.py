@@ -1,6 +1,7 @@
 """Paying for a booking in the phone app, end to end in Debian's Chromium on the real server, with the
-local Stripe stand-in that `tests/conftest.py` starts (its hosted page has a "支付 Pay" button that
-completes the payment, sends the signed webhook to the server and redirects to the success URL).
+end-to-end deployment's own Stripe stand-in (`live_stripe`, tests/conftest.py: its hosted page has a
+"支付 Pay" button that completes the payment, sends the signed webhook to the server and redirects to
+the success URL).
 
 Book 中华恐龙园 (¥260, booking required) for two visitors and see the total follow the visitors
 (¥260.00 × 2 = ¥520.00); the booking is held for payment with a countdown and "去支付 ¥520.00"; pay
@@ -19,7 +20,6 @@ import re
 import anyio
 import pytest
 
-from tests.conftest import stripe_standin
 from tests.e2e.conftest import Phone
 from tests.e2e.test_booking_flow import register, resident_id
 
@@ -90,7 +90,7 @@ def app_errors(phone: Phone) -> list[str]:
     return [e for e in phone.errors if phone.base_url in e or not re.search(r"@ https?://", e)]
 
 
-async def test_pay_then_cancel_and_get_refunded(phone: Phone) -> None:
+async def test_pay_then_cancel_and_get_refunded(phone: Phone, live_stripe) -> None:
     page = phone.page
     booking_url = await book_two(phone)
     booking_id = booking_url.rsplit("/", 1)[1]
@@ -107,7 +107,7 @@ async def test_pay_then_cancel_and_get_refunded(phone: Phone) -> None:
 
     # pay on the stand-in's page; it redirects back to ?paid=1. Its webhook is held back here, as
     # if it arrived a moment after the redirect: the page says it is confirming and keeps asking.
-    webhook_url, stripe_standin.webhook_url = stripe_standin.webhook_url, None
+    webhook_url, live_stripe.webhook_url = live_stripe.webhook_url, None
     try:
         await page.get_by_role("button", name="支付 Pay").click()
         await page.wait_for_url(re.compile(rf"/bookings/{booking_id}\?paid=1"))
@@ -117,9 +117,9 @@ async def test_pay_then_cancel_and_get_refunded(phone: Phone) -> None:
         assert await detail.get_attribute("data-status") == "pending_payment"
         assert await page.get_by_test_id("pay").count() == 0  # no second payment meanwhile
     finally:
-        stripe_standin.webhook_url = webhook_url
-    payload = stripe_standin.event("checkout.session.completed", session_id)
-    assert await anyio.to_thread.run_sync(stripe_standin.deliver, payload) == 200
+        live_stripe.webhook_url = webhook_url
+    payload = live_stripe.event("checkout.session.completed", session_id)
+    assert await anyio.to_thread.run_sync(live_stripe.deliver, payload) == 200
     await page.wait_for_function(
         "document.querySelector('[data-testid=booking-detail]')?.dataset.status === 'confirmed'"
     )

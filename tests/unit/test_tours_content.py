@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from geopy.distance import geodesic
 
-from backend.exhibitions.services import parse_exhibition_content
+from backend.exhibitions.content import parse_exhibition_content
 from backend.tours.services import line_length_m, parse_tour_content
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"

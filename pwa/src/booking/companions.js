@@ -1,32 +1,22 @@
 // 常用出行人 (saved travellers): kept only in this browser's localStorage, only when the visitor
 // turns "remember on this device" on, and never sent anywhere except in a booking they submit.
-import { ref } from 'vue'
 import { normaliseId } from './idcheck'
+import { useLocalStorage } from '../composables/useLocalStorage'
 
-const KEY = 'cx.companions'
 const MAX = 20
 
-function read() {
-  try {
-    const list = JSON.parse(localStorage.getItem(KEY) || '[]')
-    return Array.isArray(list)
-      ? list.filter((c) => c && typeof c.name === 'string' && typeof c.id_number === 'string' && c.id_type)
-      : []
-  } catch {
-    return []
-  }
-}
-
-export const companions = ref(read())
-
-function write() {
-  try {
-    if (companions.value.length) localStorage.setItem(KEY, JSON.stringify(companions.value))
-    else localStorage.removeItem(KEY)
-  } catch {
-    /* storage full or unavailable: they simply are not remembered */
-  }
-}
+// storage full or unavailable: they simply are not remembered; the last one forgotten removes the key
+export const companions = useLocalStorage('cx.companions', [], {
+  serializer: {
+    read(raw) {
+      const list = JSON.parse(raw)
+      return Array.isArray(list)
+        ? list.filter((c) => c && typeof c.name === 'string' && typeof c.id_number === 'string' && c.id_type)
+        : []
+    },
+    write: (list) => (list.length ? JSON.stringify(list) : null),
+  },
+})
 
 export function companionKey(c) {
   return `${c.id_type}:${normaliseId(c.id_number)}`
@@ -42,10 +32,8 @@ export function rememberCompanions(people) {
     list.unshift(entry)
   }
   companions.value = list.slice(0, MAX)
-  write()
 }
 
 export function forgetCompanion(key) {
   companions.value = companions.value.filter((c) => companionKey(c) !== key)
-  write()
 }

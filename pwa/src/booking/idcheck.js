@@ -74,7 +74,10 @@ export function maskId(value) {
 
 /** 张*明, 李*, J********n */
 export function maskName(value) {
-  const chars = Array.from(String(value || '').trim())
+  const text = String(value || '').trim()
+  // Latin names as initials, like the server (W. J.): readable, still not the name
+  if (text && /^[\x20-\x7e]+$/.test(text)) return text.split(/\s+/).map((p) => `${p[0].toUpperCase()}.`).join(' ')
+  const chars = Array.from(text)
   if (chars.length <= 1) return chars.join('')
   if (chars.length === 2) return `${chars[0]}*`
   return chars[0] + '*'.repeat(chars.length - 2) + chars[chars.length - 1]

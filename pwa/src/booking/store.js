@@ -41,6 +41,11 @@ export function venueName(slug) {
   return names[`${lang.value}:${slug}`] || ''
 }
 
+/** The name in whichever language this phone has one (offline, a name beats a slug). */
+export function venueNameAnyLanguage(slug) {
+  return names[`zh:${slug}`] || names[`en:${slug}`] || ''
+}
+
 export async function loadVenueName(slug) {
   const key = `${lang.value}:${slug}`
   if (!slug || names[key]) return names[key]

@@ -3,7 +3,7 @@
 // draws mainland China in GCJ-02 (port of integrations/coords/__init__.py).
 
 const A = 6378245.0
-const EE = 0.00669342162296594323
+const EE = 0.006693421622965943 // 0.00669342162296594323, as a double holds it
 
 export function inChina(lat, lng) {
   return lat >= 0.8293 && lat <= 55.8271 && lng >= 72.004 && lng <= 137.8347

@@ -4,7 +4,8 @@
 // never leaves the phone, so a copied certificate or a screenshot is no use elsewhere.
 import { apiFetch } from '../api'
 import { Store, idbAvailable } from './idb.js'
-import { ascii, b64uDecode, b64uEncode, base45Encode, concat, hex, readU32, u32 } from './bytes.js'
+import { ascii, b64uDecode, b64uEncode, concat, hex, readU32, u32 } from './bytes.js'
+import { base45Encode } from './base45.js'
 
 export const PASS_DB = 'cx-pass'
 const kv = new Store(PASS_DB, 'kv', ['kv'])

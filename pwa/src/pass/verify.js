@@ -1,7 +1,8 @@
 // Offline verification of a pass code at the gate, the same steps as backend/passes/codes.py
 // `verify_code`, and the same decision as backend/passes/services.py `ScanService._decide`, made
 // from the entitlements `GET /api/v1/scans/keys` handed out (kept in IndexedDB).
-import { ascii, b64uDecode, base45Decode, concat, hex, readU32 } from './bytes.js'
+import { ascii, b64uDecode, concat, hex, readU32 } from './bytes.js'
+import { base45Decode } from './base45.js'
 
 export const SERVER_CODE = 1
 export const DEVICE_CODE = 2

@@ -144,7 +144,7 @@ export async function storageUse() {
   return { saved, usage }
 }
 
-export function formatBytes(n, lang) {
+export function formatBytes(n) {
   if (n < 1024 * 1024) return `${Math.max(1, Math.round(n / 1024))} KB`
   const mb = n / (1024 * 1024)
   return `${mb.toFixed(mb < 10 ? 1 : 0)} MB`

@@ -1,187 +1,23 @@
 """`changxiang` commands: run, migrate, load-content, create-user, plaques, stripe-standin, gov-sim, audit,
-backup, restore."""
+backup, restore (the command line here; what each does in `content` and `admin`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-import tomllib
 from pathlib import Path
 
+from backend.cli.admin import audit_command, create_user, migrate_database
+from backend.cli.content import (
+    import_amenities,
+    import_merchants,
+    load_content_dir,
+    operator_key,
+    plaques_sheet,
+    simulate_history,
+)
 from backend.settings import get_settings
-
-AMENITY_FILES = {
-    "toilet": "amenities_toilets.toml",
-    "charger": "amenities_chargers.toml",
-    "parking": "amenities_parking.toml",
-}
-
-
-async def _load_content(content_dir: Path) -> dict[str, object]:
-    from backend.lib.db import start_database, stop_database
-    from backend.lib.stores import close_redis, store_registry
-    from backend.venues.services import load_venues, parse_venue_content
-
-    report: dict[str, object] = {}
-    await start_database()
-    try:
-        venues_file = content_dir / "venues.toml"
-        raw = tomllib.loads(venues_file.read_text(encoding="utf-8")).get("venue", [])
-        items = parse_venue_content(raw)
-        store = store_registry(get_settings()).get("cache")
-        report["venues"] = await load_venues(items, store)
-        from backend.amenities.services import load_amenities, parse_amenity_content
-
-        records = []
-        for kind, filename in AMENITY_FILES.items():
-            path = content_dir / filename
-            if path.exists():
-                records += parse_amenity_content(kind, tomllib.loads(path.read_text(encoding="utf-8")).get(kind, []))
-        report["amenities"] = await load_amenities(records, store)
-        from backend.exhibitions.services import load_exhibitions, parse_exhibition_content
-        from backend.tours.services import load_tours, parse_tour_content
-
-        tours_file = content_dir / "tours.toml"
-        if tours_file.exists():
-            raw_tours = tomllib.loads(tours_file.read_text(encoding="utf-8")).get("tour", [])
-            report["tours"] = await load_tours(parse_tour_content(raw_tours, content_dir), content_dir)
-        raw_exhibitions = [
-            tomllib.loads(path.read_text(encoding="utf-8"))
-            for path in sorted((content_dir / "exhibitions").glob("*.toml"))
-        ]
-        if raw_exhibitions:
-            report["exhibitions"] = await load_exhibitions(
-                parse_exhibition_content(raw_exhibitions, content_dir), content_dir
-            )
-        from backend.events.services import load_articles, load_events, parse_article_content, parse_event_content
-
-        events_file, articles_file = content_dir / "events.toml", content_dir / "articles.toml"
-        if events_file.exists():
-            raw = tomllib.loads(events_file.read_text(encoding="utf-8")).get("event", [])
-            report["events"] = await load_events(parse_event_content(raw), store)
-        if articles_file.exists():
-            raw = tomllib.loads(articles_file.read_text(encoding="utf-8")).get("article", [])
-            report["articles"] = await load_articles(parse_article_content(raw))
-    finally:
-        await stop_database()
-        await close_redis()
-    return report
-
-
-async def _import_amenities(data: dict | list, fmt: str) -> str:
-    from backend.amenities.services import from_ocpi, from_osm, geojson_to_osm, load_amenities
-    from backend.lib.db import start_database, stop_database
-    from backend.lib.stores import close_redis, store_registry
-
-    if fmt == "overpass":
-        records = from_osm(data.get("elements", []))
-    elif fmt == "geojson":
-        records = from_osm(geojson_to_osm(data))
-    else:
-        records = from_ocpi(data.get("data", data) if isinstance(data, dict) else data)
-    await start_database()
-    try:
-        report = await load_amenities(records, store_registry(get_settings()).get("cache"), source=fmt)
-    finally:
-        await stop_database()
-        await close_redis()
-    return f"amenities: created={report.created} updated={report.updated} unchanged={report.unchanged}"
-
-
-async def _plaques(tour_slug: str, base_url: str) -> str:
-    from backend.lib.db import start_database, stop_database
-    from backend.tours.plaques import plaque_sheet
-    from backend.tours.services import tours
-
-    await start_database()
-    try:
-        stops = await tours.poi_keys(tour_slug)
-    finally:
-        await stop_database()
-    return plaque_sheet(tour_slug, stops, base_url)
-
-
-async def _operator_key(operator: str) -> str:
-    from backend.amenities.services import amenities
-    from backend.lib.db import start_database, stop_database
-
-    await start_database()
-    try:
-        return await amenities.create_operator_key(operator)
-    finally:
-        await stop_database()
-
-
-async def _migrate() -> None:
-    from backend.lib.db import migrate, start_database, stop_database
-
-    await start_database()
-    try:
-        await migrate()
-    finally:
-        await stop_database()
-
-
-async def _create_user(email: str, password: str, name: str, roles: list[str], venues: list[str]) -> None:
-    import msgspec
-
-    from backend.accounts.schemas import CreateUserRequest
-    from backend.accounts.services import accounts
-    from backend.lib.db import start_database, stop_database
-
-    await start_database()
-    try:
-        data = msgspec.convert(
-            {"email": email, "password": password, "display_name": name, "roles": roles, "venue_slugs": venues},
-            CreateUserRequest,
-        )
-        out = await accounts.create_user(data)
-        from backend.audit.services import AuditEvent, audit_log, object_json
-
-        await audit_log.record(
-            AuditEvent(
-                actor_id=None,
-                actor_roles="cli",
-                action="cli.create-user",
-                object=object_json({"user_id": out.id, "roles": out.roles}),
-                client="cli",
-                status=201,
-            )
-        )
-        print(f"created user {out.id} {out.email} roles={out.roles}")
-    finally:
-        await stop_database()
-
-
-async def _audit(action: str, before: str | None) -> int:
-    from datetime import UTC, datetime
-
-    from backend.audit.services import audit_log
-    from backend.lib.db import start_database, stop_database
-    from backend.lib.problems import DomainError
-
-    await start_database()
-    try:
-        if action == "verify":
-            report = await audit_log.verify()
-            for problem in report.problems:
-                print(f"FAIL {problem.problem}")
-            head = f"head seq {report.head_seq} hash {report.head_hash}" if report.rows else "empty"
-            print(f"audit log: {report.rows} entries checked, {len(report.problems)} problems; {head}")
-            return 0 if report.ok else 1
-        moment = datetime.fromisoformat(before)  # type: ignore[arg-type]
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        try:
-            pruned = await audit_log.prune(moment)
-        except DomainError as exc:
-            print(f"refused: {exc.detail}", file=sys.stderr)
-            return 2
-        print(f"pruned {pruned.deleted} entries; the chain now starts after seq {pruned.anchor_seq}")
-        return 0
-    finally:
-        await stop_database()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import-amenities", help="import OSM (Overpass JSON, GeoJSON) or OCPI 2.2 Locations")
     imp.add_argument("file", type=Path)
     imp.add_argument("--format", choices=["overpass", "geojson", "ocpi"], required=True)
+    vdraw = sub.add_parser("verify-draw", help="check a voucher lottery's published draw (a file or its URL)")
+    vdraw.add_argument("source", help="the JSON of GET /api/v1/campaigns/{id}/draw, as a file path or an http(s) URL")
+    impm = sub.add_parser("import-merchants", help="import the city's merchant register (CSV, see content/README.md)")
+    impm.add_argument("file", type=Path)
+    impm.add_argument("--retire-samples", action="store_true", help="unlist the sample merchants not in the file")
     opkey = sub.add_parser("operator-key", help="make (or replace) an operator's API key for live status feeds")
     opkey.add_argument("operator")
     plaques = sub.add_parser("plaques", help="print a tour's readable-building plaques as an SVG sheet of QR codes")
@@ -214,12 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     gov.add_argument("--send-directive", type=Path, default=None, help="POST this JSON directive, signed, and exit")
     gov.add_argument("--send-alert", type=Path, default=None, help="POST this CAP 1.2 XML alert, signed, and exit")
     gov.add_argument("--to", default=None, help="our API base (default: http://HOST:PORT/api/v1)")
+    simulate = sub.add_parser(
+        "simulate-history", help="write a simulated history of people per venue and hour (docs/forecast.md)"
+    )
+    simulate.add_argument("--days", type=int, default=400, help="days up to yesterday (default 400)")
+    simulate.add_argument("--seed", type=int, default=2026, help="the same seed writes the same history")
+    simulate.add_argument("--venue", action="append", default=[], dest="venues", help="only this venue (repeatable)")
     user = sub.add_parser("create-user", help="create an account with roles (admin tool)")
     user.add_argument("email")
     user.add_argument("--password", required=True)
     user.add_argument("--name", default="Staff")
     user.add_argument("--role", action="append", required=True, dest="roles")
     user.add_argument("--venue", action="append", default=[], dest="venues")
+    user.add_argument("--merchant", action="append", default=[], dest="merchants")
     audit = sub.add_parser("audit", help="the audit log: verify its hash chain, prune entries past retention")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check every entry's hash and link; exit 1 naming any edited or deleted one")
@@ -235,28 +83,49 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         import uvicorn
 
+        if settings.dev and not settings.stripe_secret_key:  # `make run` on a fresh clone: pay in test mode
+            import os
+
+            from integrations.payments.stripe_standin import start_test_mode
+
+            os.environ.update(start_test_mode(args.host or settings.host, args.port or settings.port))
+            get_settings.cache_clear()
+            settings = get_settings()
+
         uvicorn.run(
             "backend.app:create_app",
             factory=True,
             host=args.host or settings.host,
             port=args.port or settings.port,
             workers=args.workers,
-            proxy_headers=True,
+            proxy_headers=False,  # who the client is: CHANGXIANG_TRUSTED_PROXIES (backend/lib/proxies.py)
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=10,
         )
     elif args.command == "migrate":
-        asyncio.run(_migrate())
+        asyncio.run(migrate_database())
         print("migrations applied")
     elif args.command == "load-content":
-        report = asyncio.run(_load_content(args.dir or settings.content_dir))
+        report = asyncio.run(load_content_dir(args.dir or settings.content_dir))
         for name, counts in report.items():
             print(f"{name}: created={counts.created} updated={counts.updated} unchanged={counts.unchanged}")
     elif args.command == "import-amenities":
         import json
 
-        print(asyncio.run(_import_amenities(json.loads(args.file.read_text(encoding="utf-8")), args.format)))
+        print(asyncio.run(import_amenities(json.loads(args.file.read_text(encoding="utf-8")), args.format)))
+    elif args.command == "verify-draw":
+        from backend.vouchers.draw import verify_published
+
+        holds, verdict = verify_published(args.source)
+        print(verdict)
+        return 0 if holds else 1
+    elif args.command == "import-merchants":
+        try:
+            print(asyncio.run(import_merchants(args.file.read_text(encoding="utf-8"), args.retire_samples)))
+        except ValueError as exc:
+            print(f"import-merchants: {exc}", file=sys.stderr)
+            return 1
     elif args.command == "plaques":
         import os
 
@@ -264,13 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         from backend.lib.problems import DomainError
 
         try:
-            sheet = asyncio.run(_plaques(args.tour, base.rstrip("/")))
+            sheet = asyncio.run(plaques_sheet(args.tour, base.rstrip("/")))
         except DomainError as exc:
             raise SystemExit(f"changxiang plaques: {exc.detail}") from None
         args.out.write_text(sheet, encoding="utf-8")
         print(f"plaques for {args.tour} written to {args.out}")
     elif args.command == "operator-key":
-        print(asyncio.run(_operator_key(args.operator)))
+        print(asyncio.run(operator_key(args.operator)))
     elif args.command == "stripe-standin":
         import time
 
@@ -305,8 +174,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"start the server with GOV_PLATFORM_URL=http://127.0.0.1:{args.port} and the same GOV_PLATFORM_SECRET")
         while True:
             time.sleep(3600)
+    elif args.command == "simulate-history":
+        if not 1 <= args.days <= 3660:
+            print("simulate-history: --days must be 1..3660", file=sys.stderr)
+            return 1
+        from backend.lib.problems import DomainError
+
+        try:
+            print(asyncio.run(simulate_history(args.days, args.seed, args.venues)))
+        except DomainError as exc:
+            print(f"simulate-history: {exc.detail}", file=sys.stderr)
+            return 1
     elif args.command == "create-user":
-        asyncio.run(_create_user(args.email, args.password, args.name, args.roles, args.venues))
+        asyncio.run(create_user(args.email, args.password, args.name, args.roles, args.venues, args.merchants))
     elif args.command in ("backup", "restore"):
         from backend.lib.backups import BackupError, backup, restore
 
@@ -319,9 +199,5 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.command} failed: {exc}", file=sys.stderr)
             return 1
     elif args.command == "audit":
-        return asyncio.run(_audit(args.audit_command, getattr(args, "before", None)))
+        return asyncio.run(audit_command(args.audit_command, getattr(args, "before", None)))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The finder's grid index: where every toilet, charger and car park is, kept per process.
+
+Positions are static content, so each process keeps a grid index of them (cells sized to hold about
+two places each, `cell_size`), rebuilt when the shared version key in the `cache` store moves. A
+query walks square rings of cells outward until the searched square provably contains the nearest
+matches (`AmenityIndex.candidates`); the ranking and the live status are the service's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+
+from backend.amenities.tables import Amenity, Evse
+from backend.lib.geo import EARTH_RADIUS_M, Point
+from backend.lib.stores import shared_version
+
+MIN_CELL_DEG, MAX_CELL_DEG = 0.005, 1.0
+PLACES_PER_CELL = 2.0  # sized so that a few rings of cells around a point hold the nearest ten
+VERSION_KEY = "amenities:version"
+VERSION_CHECK_S = 1.0
+M_PER_DEG_LAT = 110_574.0  # the smallest metres-per-degree of latitude (at the equator)
+M_PER_DEG_LNG_EQ = 111_320.0
+_SLACK = 1.006
+
+
+@dataclass(slots=True)
+class AmenityRecord:
+    id: int
+    ext_id: str
+    kind: str
+    point: Point
+    row: dict[str, Any]
+    connectors: dict[str, float]  # connector type -> highest kW
+    connector_counts: list[dict[str, Any]]
+    lat_rad: float = 0.0
+    lng_rad: float = 0.0
+    cos_lat: float = 1.0
+
+
+def cell_size(points: list[tuple[float, float]]) -> float:
+    """Grid cell edge in degrees for these places: about PLACES_PER_CELL a cell over their extent, so
+    that a city's few hundred places and a country's hundred thousand both take a handful of rings."""
+    if len(points) < 2:
+        return MAX_CELL_DEG
+    lats, lngs = [p[0] for p in points], [p[1] for p in points]
+    area = max(max(lats) - min(lats), MIN_CELL_DEG) * max(max(lngs) - min(lngs), MIN_CELL_DEG)
+    return min(MAX_CELL_DEG, max(MIN_CELL_DEG, math.sqrt(area * PLACES_PER_CELL / len(points))))
+
+
+def _ring_cells(ci: int, cj: int, ring: int, lo_i: int, hi_i: int, lo_j: int, hi_j: int) -> Iterator[tuple[int, int]]:
+    """The cells at Chebyshev distance `ring` from (ci, cj) that fall inside the extent."""
+    if ring == 0:
+        if lo_i <= ci <= hi_i and lo_j <= cj <= hi_j:
+            yield ci, cj
+        return
+    j0, j1 = max(cj - ring, lo_j), min(cj + ring, hi_j)
+    for i in (ci - ring, ci + ring):  # top and bottom rows
+        if lo_i <= i <= hi_i:
+            for j in range(j0, j1 + 1):
+                yield i, j
+    i0, i1 = max(ci - ring + 1, lo_i), min(ci + ring - 1, hi_i)
+    for j in (cj - ring, cj + ring):  # left and right columns, corners excluded
+        if lo_j <= j <= hi_j:
+            for i in range(i0, i1 + 1):
+                yield i, j
+
+
+class AmenityIndex:
+    def __init__(self) -> None:
+        self._store: Store | None = None
+        self._lock = asyncio.Lock()
+        self._version: str | None = None
+        self._checked = 0.0
+        self.records: list[AmenityRecord] = []
+        self.grid: dict[str, dict[tuple[int, int], list[int]]] = {}
+        self.extent: dict[str, tuple[int, int, int, int]] = {}  # kind -> min_i, max_i, min_j, max_j
+        self.cell_deg = MAX_CELL_DEG
+
+    def configure(self, store: Store) -> None:
+        self._store, self._version = store, None
+
+    async def refresh(self) -> None:
+        if self._version is not None and time.monotonic() - self._checked < VERSION_CHECK_S:
+            return
+        async with self._lock:  # one rebuild at a time; requests arriving meanwhile wait for it
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._version is not None and now - self._checked < VERSION_CHECK_S:
+            return
+        store = self._store or MemoryStore()
+        self._store = store
+        version = await shared_version(store, VERSION_KEY, "amenity index")
+        if version is None:  # Redis down: keep the index we have, or build it from the database
+            if self._version is not None:
+                self._checked = now
+                return
+            version = "unknown"
+        self._checked = now
+        if version == self._version:
+            return
+        rows = await Amenity.select()
+        evses = await Evse.select(Evse.amenity, Evse.connector, Evse.max_kw)
+        by_amenity: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for e in evses:
+            by_amenity[e["amenity"]].append(e)
+        records: list[AmenityRecord] = []
+        grid: defaultdict[str, defaultdict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+        self.cell_deg = cell = cell_size([(r["lat"], r["lng"]) for r in rows])
+        for row in rows:
+            plugs: dict[str, float] = {}
+            counts: dict[tuple[str, float], int] = defaultdict(int)
+            for e in by_amenity.get(row["id"], []):
+                plugs[e["connector"]] = max(plugs.get(e["connector"], 0.0), e["max_kw"])
+                counts[(e["connector"], e["max_kw"])] += 1
+            rec = AmenityRecord(
+                row["id"],
+                row["ext_id"],
+                row["kind"],
+                Point(row["lat"], row["lng"]),
+                row,
+                plugs,
+                [{"type": t, "max_kw": kw, "count": n} for (t, kw), n in sorted(counts.items())],
+                math.radians(row["lat"]),
+                math.radians(row["lng"]),
+                math.cos(math.radians(row["lat"])),
+            )
+            grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))].append(len(records))
+            records.append(rec)
+        self.records, self.grid, self._version = records, {k: dict(v) for k, v in grid.items()}, version
+        self.extent = {
+            kind: (
+                min(i for i, _ in cells),
+                max(i for i, _ in cells),
+                min(j for _, j in cells),
+                max(j for _, j in cells),
+            )
+            for kind, cells in self.grid.items()
+        }
+
+    def candidates(
+        self,
+        kinds: list[str],
+        center: Point,
+        radius_m: float | None,
+        want: int,
+        accept: Callable[[AmenityRecord], bool] | None,
+    ) -> list[tuple[float, AmenityRecord]]:
+        """Walk square rings of cells outward until `want` accepted places lie inside the covered circle,
+        the radius is covered, or the rings cover every cell that holds data; return every accepted
+        place seen, with its spherical distance. Rings are clipped to the data's extent, so a far-away
+        centre costs little."""
+        grids = [g for g in (self.grid.get(k) for k in kinds) if g]
+        extents = [self.extent[k] for k in kinds if k in self.extent]
+        if not grids or not extents:
+            return []
+        lo_i, hi_i = min(e[0] for e in extents), max(e[1] for e in extents)
+        lo_j, hi_j = min(e[2] for e in extents), max(e[3] for e in extents)
+        ci, cj = math.floor(center.lat / self.cell_deg), math.floor(center.lng / self.cell_deg)
+        first = max(0, lo_i - ci, ci - hi_i, lo_j - cj, cj - hi_j)
+        last = max(ci - lo_i, hi_i - ci, cj - lo_j, hi_j - cj)
+        found: list[tuple[float, AmenityRecord]] = []
+        lat0, lng0 = math.radians(center.lat), math.radians(center.lng)
+        cos0, sin, asin, sqrt = math.cos(lat0), math.sin, math.asin, math.sqrt
+        records = self.records
+        for ring in range(first, last + 1):
+            for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j):
+                for grid in grids:
+                    for position in grid.get(cell, ()):
+                        rec = records[position]
+                        if accept is None or accept(rec):
+                            # haversine_m, inlined with the place's radians precomputed (the hot loop)
+                            h = (
+                                sin((rec.lat_rad - lat0) / 2) ** 2
+                                + cos0 * rec.cos_lat * sin((rec.lng_rad - lng0) / 2) ** 2
+                            )
+                            found.append((2 * EARTH_RADIUS_M * asin(min(1.0, sqrt(h))), rec))
+            covered = self._covered_m(center, ci, cj, ring)
+            if radius_m is not None:
+                if covered >= radius_m * _SLACK:
+                    break
+            elif sum(1 for d, _ in found if d * _SLACK <= covered) >= want:
+                break
+        return found
+
+    def _covered_m(self, center: Point, ci: int, cj: int, ring: int) -> float:
+        cell = self.cell_deg
+        north = (ci + ring + 1) * cell - center.lat
+        south = center.lat - (ci - ring) * cell
+        east = (cj + ring + 1) * cell - center.lng
+        west = center.lng - (cj - ring) * cell
+        far_lat = min(89.9, abs(center.lat) + (ring + 1) * cell)
+        lng_m = min(east, west) * M_PER_DEG_LNG_EQ * math.cos(math.radians(far_lat))
+        return max(0.0, min(min(north, south) * M_PER_DEG_LAT, lng_m))
+
+
+index = AmenityIndex()

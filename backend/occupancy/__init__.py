@@ -1,0 +1,1 @@
+"""Occupancy: gate counts, walk-ins, comfort levels, entry refusal and same-day sales stop (a core room)."""

@@ -1,0 +1,79 @@
+"""Follow one `POST /scans` through the code (ARCHITECTURE.md: "a request should visit each room at most
+once, top to bottom"): every function call of the request is watched, and each entry into a room from
+outside it (from another room, a floor below, or the framework) is written down in order."""
+
+from __future__ import annotations
+
+import sys
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from tests.api.test_passes import VENUE, booked_now, code_of, scan
+
+pytestmark = pytest.mark.anyio
+
+NOT_ROOMS = {"lib", "settings", "app", "cli", "piccolo_conf"}
+
+
+def _room(frame: FrameType | None) -> str | None:
+    """The room a frame runs in (`backend.<room>.…`), "" for backend's floors and wiring, None outside."""
+    if frame is None:
+        return None
+    parts = str(frame.f_globals.get("__name__", "")).split(".")
+    if parts[0] != "backend" or len(parts) < 2:
+        return None
+    return "" if parts[1] in NOT_ROOMS else parts[1]
+
+
+def _caller_room(frame: FrameType) -> str | None:
+    back = frame.f_back
+    while back is not None and _room(back) is None:
+        back = back.f_back
+    return _room(back)
+
+
+def _caller(frame: FrameType) -> str:
+    back = frame.f_back
+    while back is not None and _room(back) is None:
+        back = back.f_back
+    return "outside" if back is None else f"{back.f_globals['__name__']}.{back.f_code.co_qualname}"
+
+
+class RoomTrace:
+    """Entries into rooms, in order: a new frame in room R whose nearest backend caller is not in R."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.where: list[str] = []
+        self._seen: list[Any] = []  # frames already counted (a coroutine's frame is "called" on every resume)
+        self._ids: set[int] = set()
+
+    def __call__(self, frame: FrameType, event: str, arg: object) -> None:
+        if event != "call" or id(frame) in self._ids or frame.f_code.co_filename == "<string>":
+            return
+        self._seen.append(frame)  # generated code (a dataclass's __init__) is making a value, not a visit
+        self._ids.add(id(frame))
+        room = _room(frame)
+        if room and _caller_room(frame) != room:
+            self.entries.append(room)
+            self.where.append(f"{room}.{frame.f_code.co_qualname} <- {_caller(frame)}")
+
+
+async def test_a_scan_visits_each_room_once_top_to_bottom(client, make_account):
+    tourist = await make_account("tourist")
+    staff = await make_account("staff", venues=(VENUE,))
+    await booked_now(client, tourist)
+    code = await code_of(client, tourist)
+    trace = RoomTrace()
+    sys.setprofile(trace)
+    try:
+        res = await scan(client, staff, code)
+    finally:
+        sys.setprofile(None)
+    assert res.status_code == 200 and res.json()["result"] == "ok", res.text
+    # auth, then the audit middleware; the gate's room looks the venue up in the catalog and hands the
+    # movement to occupancy, which tells the supervision bridge (its listener) what happened
+    assert trace.entries == ["accounts", "audit", "passes", "venues", "occupancy", "governance"], trace.where
+    assert len(set(trace.entries)) == len(trace.entries), f"a room entered twice: {trace.where}"

@@ -1,0 +1,1 @@
+"""Project tooling that is neither the product nor its tests (lint contracts)."""
