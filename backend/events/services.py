@@ -34,6 +34,7 @@ from backend.lib.i18n import Lang, pick
 from backend.lib.pagination import Page
 from backend.lib.problems import DomainError, InvalidInput, NotFound
 from backend.lib.stores import STORE_UNAVAILABLE, shared_version
+from backend.media.pictures import event_cover
 from backend.venues.services import catalog
 
 log = logging.getLogger("changxiang.events")
@@ -131,7 +132,7 @@ def _item(rec: EventRecord, lang: Lang) -> EventItem:
         location=rec.point,
         price_fen=r["price_fen"],
         summary=pick(r["summary_zh"], r["summary_en"], lang),
-        image=safe_or_none(r["image"]),
+        image=event_cover(safe_or_none(r["image"]), r["category"]),
         occurrence_id=occurrence_id(r["slug"], first),
         place=pick(r["place_zh"], r["place_en"], lang),
         district=r["district"],
@@ -343,7 +344,7 @@ class EventCatalog:
             location=rec.point,
             price_fen=r["price_fen"],
             summary=pick(r["summary_zh"], r["summary_en"], lang),
-            image=safe_or_none(r["image"]),
+            image=event_cover(safe_or_none(r["image"]), r["category"]),
             occurrence_id=occurrence_id(slug, chosen),
             description=pick(r["description_zh"], r["description_en"], lang),
             place=pick(r["place_zh"], r["place_en"], lang),

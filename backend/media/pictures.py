@@ -131,6 +131,12 @@ async def picture_variant(request: Request[Any, Any, State], width: int, path: s
 # ---- the pictures content gets until the city loads its own
 
 
+def event_cover(image: str | None, category: str) -> str:
+    """An event's picture: its own, or (an event a marketer made without one, or with a URL we do not serve)
+    its category's illustration, which exists for every category (tests/api/test_pictures.py)."""
+    return image or f"/media/{ILLUSTRATIONS}/events/{category}.webp"
+
+
 def _illustration(content_dir: Path, kind: str, name: str) -> str | None:
     rel = f"{ILLUSTRATIONS}/{kind}/{name}.webp"
     return f"/media/{rel}" if (content_dir / "media" / rel).is_file() else None
