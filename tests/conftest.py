@@ -118,6 +118,15 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> str:
     return out.stdout
 
 
+async def arun_cli(*args: str, env: dict[str, str] | None = None) -> str:
+    """`run_cli` from an async test: in a worker thread, so the in-process app's own writers (sweepers, the
+    outbox) go on meanwhile. Blocking the loop instead can leave one of them holding SQLite's write lock
+    while the command (or a peer server it calls) waits for it."""
+    import anyio
+
+    return await anyio.to_thread.run_sync(lambda: run_cli(*args, env=env))
+
+
 @pytest.fixture(scope="session")
 async def prepared_database() -> None:
     """Migrations and the city's content, applied through the real `changxiang` commands."""

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import anyio
 import pytest
 
 from backend.audit.services import audit_log
@@ -23,9 +24,11 @@ pytestmark = pytest.mark.anyio
 VENUE = "changzhou-museum"
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args], cwd=ROOT, capture_output=True, text=True, env=os.environ.copy()
+async def cli(*args: str) -> subprocess.CompletedProcess:
+    """In a worker thread: a command that writes must not wait on a lock the suspended app holds."""
+    command = [sys.executable, "-m", "backend.cli", *args]
+    return await anyio.to_thread.run_sync(
+        lambda: subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=os.environ.copy())
     )
 
 
@@ -82,7 +85,7 @@ async def test_concurrent_staff_writes_keep_one_valid_chain(client, make_account
     assert len(recorded) == len(calls)
     report = await audit_log.verify()
     assert report.ok, report.problems
-    verified = cli("audit", "verify")
+    verified = await cli("audit", "verify")
     assert verified.returncode == 0 and "0 problems" in verified.stdout, verified.stdout + verified.stderr
 
 
@@ -92,27 +95,27 @@ async def test_verify_names_an_edited_row_and_a_deleted_row(client, make_account
     for who in (admin, staff, admin):
         await client.post("/api/v1/admin/users", json={"email": "not-an-email"}, headers=who["headers"])
     target = (await entries_of(staff["id"]))[0]
-    assert cli("audit", "verify").returncode == 0
+    assert (await cli("audit", "verify")).returncode == 0
 
     # someone with database access hides that the staff member tried to create a user
     await AuditEntry.update({AuditEntry.status: 200}).where(AuditEntry.id == target["id"])
-    edited = cli("audit", "verify")
+    edited = await cli("audit", "verify")
     assert edited.returncode != 0
     assert f"entry seq {target['seq']} (id {target['id']}) was edited" in edited.stdout, edited.stdout
     await AuditEntry.update({AuditEntry.status: target["status"]}).where(AuditEntry.id == target["id"])
-    assert cli("audit", "verify").returncode == 0
+    assert (await cli("audit", "verify")).returncode == 0
 
     # … or deletes the row outright
     await AuditEntry.delete().where(AuditEntry.id == target["id"])
-    deleted = cli("audit", "verify")
+    deleted = await cli("audit", "verify")
     assert deleted.returncode != 0
     assert f"entry seq {target['seq']} deleted" in deleted.stdout, deleted.stdout
     await AuditEntry.insert(AuditEntry(**target))
-    assert cli("audit", "verify").returncode == 0
+    assert (await cli("audit", "verify")).returncode == 0
 
 
 async def test_prune_keeps_180_days_and_the_chain_still_verifies(client, make_account):
-    refused = cli("audit", "prune", "--before", (clock.now() - timedelta(days=179)).date().isoformat())
+    refused = await cli("audit", "prune", "--before", (clock.now() - timedelta(days=179)).date().isoformat())
     assert refused.returncode != 0 and "180 days" in refused.stderr
     admin = await make_account("admin")
     await client.post("/api/v1/admin/users", json={}, headers=admin["headers"])
@@ -125,7 +128,7 @@ async def test_prune_keeps_180_days_and_the_chain_still_verifies(client, make_ac
     remaining = await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.seq)
     assert [r["action"] for r in remaining] == ["audit.prune"]
     await client.post("/api/v1/admin/users", json={}, headers=admin["headers"])
-    verified = cli("audit", "verify")
+    verified = await cli("audit", "verify")
     assert verified.returncode == 0 and "2 entries checked, 0 problems" in verified.stdout, verified.stdout
 
 

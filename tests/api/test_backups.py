@@ -10,6 +10,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import anyio
 import pytest
 
 from backend.settings import get_settings
@@ -21,10 +22,12 @@ pytestmark = pytest.mark.anyio
 VENUE = "changzhou-museum"
 
 
-def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
+async def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
+    """In a worker thread: the app's own writers go on while the command runs."""
     env = dict(os.environ, DATABASE_URL=database_url)
-    return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args], cwd=ROOT, capture_output=True, text=True, env=env
+    command = [sys.executable, "-m", "backend.cli", *args]
+    return await anyio.to_thread.run_sync(
+        lambda: subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     )
 
 
@@ -105,7 +108,7 @@ async def test_backup_while_serving_then_restore_and_compare_every_table(
     assert booked.status_code == 201
 
     out = tmp_path / "backup.bin"
-    done = cli(live, "backup", "--out", str(out))
+    done = await cli(live, "backup", "--out", str(out))
     assert done.returncode == 0, done.stderr
     at_backup = await snapshot(live)
     assert at_backup["reservation_visitors"] and at_backup["venues"] and at_backup["users"]
@@ -118,7 +121,7 @@ async def test_backup_while_serving_then_restore_and_compare_every_table(
         )
     ).status_code == 201
 
-    restored = cli(scratch_database, "restore", str(out))
+    restored = await cli(scratch_database, "restore", str(out))
     assert restored.returncode == 0, restored.stderr
     first = await snapshot(scratch_database)
     assert set(first) == set(at_backup)
@@ -127,13 +130,13 @@ async def test_backup_while_serving_then_restore_and_compare_every_table(
 
     await change(scratch_database)
     assert await snapshot(scratch_database) != first
-    again = cli(scratch_database, "restore", str(out))
+    again = await cli(scratch_database, "restore", str(out))
     assert again.returncode == 0, again.stderr
     assert await snapshot(scratch_database) == first
 
 
-def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
+async def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
     junk = tmp_path / "notes.txt"
     junk.write_text("not a database")
-    done = cli(get_settings().database_url, "restore", str(junk))
+    done = await cli(get_settings().database_url, "restore", str(junk))
     assert done.returncode != 0 and "restore failed" in done.stderr

@@ -12,7 +12,7 @@ from backend.forecast.tables import HourlyCount
 from backend.lib.clock import CITY_TZ, clock
 from backend.venues.services import catalog
 from tests.api.reservation_helpers import fresh_slot, visitor
-from tests.conftest import run_cli
+from tests.conftest import arun_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -21,12 +21,7 @@ REAL_VENUE = "songjian-lake"
 
 
 async def test_simulate_history_writes_the_days_up_to_yesterday_marked_simulated_and_again_the_same(prepared_database):
-    import anyio
-
-    def cli() -> str:  # in a worker thread: the app's own writers (sweepers) go on meanwhile
-        return run_cli("simulate-history", "--days", "20", "--venue", CLI_VENUE, "--seed", "3")
-
-    out = await anyio.to_thread.run_sync(cli)
+    out = await arun_cli("simulate-history", "--days", "20", "--venue", CLI_VENUE, "--seed", "3")
     assert "1 venues, 20 days" in out and "simulated" in out
     yesterday = datetime.now(CITY_TZ).date() - timedelta(days=1)  # the CLI's own process: the wall clock
     first = yesterday - timedelta(days=19)
@@ -37,7 +32,7 @@ async def test_simulate_history_writes_the_days_up_to_yesterday_marked_simulated
     assert all(r["simulated"] for r in rows)
     assert len(rows) == 20 * 16, "a park open round the clock is counted from 06:00 to 22:00"
     assert all(r["hour_start"].astimezone(CITY_TZ).hour == r["hour"] for r in rows)
-    again = await anyio.to_thread.run_sync(cli)
+    again = await arun_cli("simulate-history", "--days", "20", "--venue", CLI_VENUE, "--seed", "3")
     assert again == out
     replaced = await HourlyCount.select().where(in_range)
 

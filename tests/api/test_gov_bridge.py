@@ -189,13 +189,13 @@ async def test_a_warning_reaches_the_visitor_stream_at_once(peer_server_url, mak
 
 
 async def test_gov_sim_sends_signed_orders_from_the_command_line(peer_server_url):
-    from tests.conftest import run_cli
+    from tests.conftest import arun_cli
 
-    out = run_cli(
+    out = await arun_cli(
         "gov-sim", "--send-alert", "docs/examples/cap-rainstorm-changzhou.xml", "--to", peer_server_url + "/api/v1"
     )
     assert out.startswith("200") and "changzhou-museum" in out
-    out = run_cli(
+    out = await arun_cli(
         "gov-sim", "--send-directive", "docs/examples/gov-directive-limit.json", "--to", peer_server_url + "/api/v1"
     )
     assert out.startswith("200") and '"directive_id":"cz-yiwangtongguan-2027-0001"' in out

@@ -17,7 +17,7 @@ from geopy.distance import geodesic
 
 from backend.lib.clock import clock
 from backend.lib.geo import CHANGZHOU_BBOX
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, arun_cli, run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -193,7 +193,7 @@ async def test_reloading_content_changes_nothing_and_keeps_publication_state(cli
     tour_id = await admin_id(client, h, "tours", slug)
     await move(client, h, "tours", tour_id, "archived")
     try:
-        out = run_cli("load-content")
+        out = await arun_cli("load-content")
         assert re.search(r"^tours: created=0 updated=0 unchanged=\d+$", out, re.M), out
         assert re.search(r"^exhibitions: created=0 updated=0 unchanged=\d+$", out, re.M), out
         assert (await client.get(f"/api/v1/tours/{slug}")).status_code == 404

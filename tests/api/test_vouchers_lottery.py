@@ -19,7 +19,7 @@ from backend.lib.clock import clock
 from backend.vouchers.draw import applicants_digest
 from backend.vouchers.tables import Coupon
 from tests.api.voucher_helpers import city, published_campaign, verified_tourists
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, arun_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +109,7 @@ async def test_the_draw_is_reproduced_from_the_url(app, client, make_account, pe
         client, marketer, allocation="lottery", quota=1, claim_until=city(hours=-0.01).isoformat()
     )
     # applications closed already (claim_until passed): nobody applied, the draw has no winners
-    out = run_cli("verify-draw", f"{peer_server_url}/api/v1/campaigns/{cid}/draw")
+    out = await arun_cli("verify-draw", f"{peer_server_url}/api/v1/campaigns/{cid}/draw")
     assert "0 winners reproduced" in out
 
 
