@@ -4,6 +4,7 @@ outside it (from another room, a floor below, or the framework) is written down 
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from types import FrameType
 from typing import Any
@@ -42,9 +43,12 @@ def _caller(frame: FrameType) -> str:
 
 
 class RoomTrace:
-    """Entries into rooms, in order: a new frame in room R whose nearest backend caller is not in R."""
+    """Entries into rooms, in order: a new frame in room R whose nearest backend caller is not in R, in the
+    request's own task (the profiler sees the whole thread, and the app's workers, such as the cases'
+    escalation loop, run in tasks of their own on the same event loop)."""
 
     def __init__(self) -> None:
+        self.task = asyncio.current_task()
         self.entries: list[str] = []
         self.where: list[str] = []
         self._seen: list[Any] = []  # frames already counted (a coroutine's frame is "called" on every resume)
@@ -52,6 +56,11 @@ class RoomTrace:
 
     def __call__(self, frame: FrameType, event: str, arg: object) -> None:
         if event != "call" or id(frame) in self._ids or frame.f_code.co_filename == "<string>":
+            return
+        try:
+            if asyncio.current_task() is not self.task:
+                return
+        except RuntimeError:  # a worker thread's frame (no event loop there)
             return
         self._seen.append(frame)  # generated code (a dataclass's __init__) is making a value, not a visit
         self._ids.add(id(frame))
