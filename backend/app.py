@@ -54,7 +54,7 @@ from backend.lib.request_log import configure_logging, request_context_middlewar
 from backend.lib.security_headers import security_headers_hook
 from backend.lib.sketch_tiles import sketch_tile
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
-from backend.lib.web_shell import media_routes, pwa_routes, spa_fallback
+from backend.lib.web_shell import Shell, media_routes, pwa_routes, spa_fallback
 from backend.media.controllers import UploadController
 from backend.media.pictures import picture_variant
 from backend.occupancy.popularity import recent_visitors
@@ -91,6 +91,7 @@ from backend.tickets.services import booking_ticketing, tickets
 from backend.tours.controllers import PoiController, TourController
 from backend.venues.controllers import VenueController
 from backend.venues.services import catalog
+from backend.venues.shell import venue_page_route
 from backend.vouchers.cards import admit as admit_card
 from backend.vouchers.controllers import (
     CampaignController,
@@ -299,7 +300,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await close_redis()
 
     channels = channels_plugin(settings, CHANNELS)
-    index = settings.pwa_dist / "index.html"
+    shell = Shell(settings.pwa_dist / "index.html")
     return Litestar(
         route_handlers=[
             api,
@@ -312,6 +313,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *media_routes(settings.content_dir),
             *schema_ui_routes(settings.pwa_dist),
             *pwa_routes(settings.pwa_dist),
+            venue_page_route(shell),
         ],
         plugins=[problem_details_plugin, channels, OpenAPIContract()],
         on_app_init=[jwt_auth.on_app_init],
@@ -329,7 +331,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             live_events.stream_guard_middleware,
         ],
         before_send=[security_headers_hook(settings)],
-        exception_handlers={NotFoundException: spa_fallback(index), Exception: unexpected_error_handler},
+        exception_handlers={NotFoundException: spa_fallback(shell), Exception: unexpected_error_handler},
         stores=stores,
         state=State({"settings": settings, "jwt_auth": jwt_auth}),
         request_max_body_size=settings.max_body_bytes,

@@ -28,11 +28,12 @@ from litestar.response import File
 
 from backend.lib import offload
 from backend.lib.auth import PUBLIC
+from backend.lib.web_shell import PICTURE_WIDTHS
 from backend.settings import Settings
 
 log = logging.getLogger("changxiang.media")
 
-WIDTHS = (320, 640, 960, 1280)
+WIDTHS = PICTURE_WIDTHS
 PICTURE_SUFFIXES = (".webp", ".png", ".jpg", ".jpeg")
 ILLUSTRATIONS = "illustrations"
 CACHE_CONTROL = "public, max-age=604800"
