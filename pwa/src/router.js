@@ -63,7 +63,8 @@ const routes = [
   {
     path: '/nearby',
     name: 'nearby',
-    component: () => import('./views/NearbyView.vue'),
+    // the map is this screen's largest paint: its code comes with the screen's, not after it has rendered
+    component: () => Promise.all([import('./views/NearbyView.vue'), import('./map/CxMap.vue')]).then(([view]) => view),
     meta: { title: 'finder.title', tab: 'home' },
   },
   {

@@ -82,6 +82,10 @@ async def test_maps_draw_the_configured_providers_tiles_and_ask_no_one_else(brow
 
         await phone.open("/venues/changzhou-museum")
         small = page.get_by_test_id("venue-map")
+        await small.wait_for(state="attached")
+        # under the fold: no map code or tiles with the page (Lighthouse), the map comes when scrolled near
+        assert await small.locator("img.leaflet-tile").count() == 0
+        await small.scroll_into_view_if_needed()
         await small.locator("img.leaflet-tile-loaded").first.wait_for()
         assert await small.get_by_test_id("marker").count() == 1
 

@@ -20,6 +20,7 @@ SCREENS: list[dict] = [
         "signed_in": False,
         "route": "path: '/venues/:slug'",
     },
+    {"name": "nearby", "path": "/nearby", "ready": "amenity", "signed_in": False, "route": "path: '/nearby'"},
     {"name": "pass", "path": "/pass", "ready": "pass-qr", "signed_in": True, "route": "path: '/pass'"},
     {"name": "calendar", "path": "/calendar", "ready": None, "signed_in": False, "route": "path: '/calendar'"},
 ]
