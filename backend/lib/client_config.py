@@ -23,7 +23,7 @@ from litestar.datastructures import State
 from backend.lib.auth import PUBLIC
 from backend.settings import Settings
 
-SKETCH_TILES = "/tiles/{z}/{x}/{y}.png"
+SKETCH_TILES = "/tiles/{z}/{x}/{y}{r}.png"  # {r}: Leaflet's "@2x" on a screen of more than one pixel per point
 SKETCH_ATTRIBUTION = "示意底图 Sketch map · 常享"
 SKETCH_MAX_ZOOM = 18
 

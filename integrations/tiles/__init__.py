@@ -158,11 +158,12 @@ def valid_tile(z: int, x: int, y: int) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def render_tile(z: int, x: int, y: int) -> bytes:
-    """One 256×256 PNG of the sketch basemap (ValueError for a tile outside the zoom range or the world)."""
+def render_tile(z: int, x: int, y: int, scale: int = 1) -> bytes:
+    """One 256×256 PNG of the sketch basemap, or 512×512 for `scale` 2 (the `@2x` tile a phone's screen of
+    more than one pixel per point asks for); ValueError for a tile outside the zoom range or the world."""
     from PIL import Image, ImageDraw
 
-    if not valid_tile(z, x, y):
+    if not valid_tile(z, x, y) or scale not in (1, 2):
         raise ValueError("no such tile")
     size = TILE * SCALE
     image = Image.new("RGB", (size, size), LAND)
@@ -202,5 +203,7 @@ def render_tile(z: int, x: int, y: int) -> bytes:
         if _visible(pts, margin):
             draw.line(pts, fill=WATER, width=int(width), joint="curve")
     out = io.BytesIO()
-    image.resize((TILE, TILE), Image.Resampling.LANCZOS).quantize(colors=32).save(out, "PNG", optimize=True)
+    if TILE * scale != size:
+        image = image.resize((TILE * scale, TILE * scale), Image.Resampling.LANCZOS)
+    image.quantize(colors=32).save(out, "PNG", optimize=True)
     return out.getvalue()

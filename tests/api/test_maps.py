@@ -30,7 +30,7 @@ async def test_config_says_sketch_tiles_test_payments_and_phone_sign_in(client):
     assert res.status_code == 200 and "max-age" in res.headers["cache-control"]
     body = res.json()
     assert body["map"] == {
-        "tiles": "/tiles/{z}/{x}/{y}.png",
+        "tiles": "/tiles/{z}/{x}/{y}{r}.png",
         "subdomains": "",
         "coords": "wgs84",
         "attribution": "示意底图 Sketch map · 常享",
@@ -55,9 +55,31 @@ async def test_sketch_tiles_are_pngs_with_the_citys_water(client):
     assert not any(b > r + 20 for r, _g, b in far.getdata())  # dry land: no water drawn
 
 
+async def test_a_2x_tile_is_the_same_map_at_twice_the_pixels(client):
+    """Phones ask for `{y}@2x.png` (Leaflet's {r}): 512 px of the same place, so the map is sharp on a screen of
+    more than one pixel per point (Lighthouse: image-size-responsive)."""
+    x, y = tile_of(31.7705, 119.955, 14)
+    res = await client.get(f"/tiles/14/{x}/{y}@2x.png")
+    assert res.status_code == 200 and res.headers["content-type"] == "image/png"
+    sharp = Image.open(io.BytesIO(res.content)).convert("RGB")
+    plain = Image.open(io.BytesIO((await client.get(f"/tiles/14/{x}/{y}.png")).content)).convert("RGB")
+    assert sharp.size == (512, 512) and plain.size == (256, 256)
+    same = sharp.resize((256, 256), Image.Resampling.BOX)
+    pairs = zip(same.getdata(), plain.getdata(), strict=True)
+    diff = sum(abs(a - b) for p, q in pairs for a, b in zip(p, q, strict=True))
+    assert diff / (256 * 256 * 3) < 12  # the same drawing (palettes are quantised separately)
+
+
 @pytest.mark.parametrize(
     "path",
-    ["/tiles/2/0/0.png", "/tiles/19/0/0.png", "/tiles/12/5000/1660.png", "/tiles/12/3420/x.png", "/tiles/12/1/1.jpg"],
+    [
+        "/tiles/12/3420/1660@3x.png",
+        "/tiles/2/0/0.png",
+        "/tiles/19/0/0.png",
+        "/tiles/12/5000/1660.png",
+        "/tiles/12/3420/x.png",
+        "/tiles/12/1/1.jpg",
+    ],
 )
 async def test_what_is_no_tile_is_404_not_the_app(client, path):
     res = await client.get(path)

@@ -3,7 +3,7 @@
 import { apiFetch } from '../api'
 
 export const SKETCH = {
-  tiles: '/tiles/{z}/{x}/{y}.png',
+  tiles: '/tiles/{z}/{x}/{y}{r}.png', // {r}: '@2x' (512 px tiles) where the screen has more than 1 px per point
   subdomains: '',
   coords: 'wgs84',
   attribution: '示意底图 Sketch map · 常享',
