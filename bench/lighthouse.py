@@ -89,7 +89,8 @@ def run() -> list[tuple]:
         timing = f"FCP {fcp:.0f} ms, LCP {lcp:.0f} ms, TBT {tbt:.0f} ms"
         for category, target in BUDGET.items():
             score = result["scores"].get(category) or 0.0
-            runs = ", ".join(f"{x:.2f}" for x in result.get("performance_runs", []))
+            # a run Lighthouse could not score (its runtimeError, seen now and then on this shared machine)
+            runs = ", ".join("no score" if x is None else f"{x:.2f}" for x in result.get("performance_runs", []))
             cpu = f"CPU benchmark index {result.get('benchmarkIndex') or 0:.0f}"
             notes = f"median of [{runs}]; {timing}; {cpu}" if category == "performance" else ""
             if result.get("runtimeError"):
