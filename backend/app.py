@@ -91,7 +91,7 @@ from backend.tickets.services import booking_ticketing, tickets
 from backend.tours.controllers import PoiController, TourController
 from backend.venues.controllers import VenueController
 from backend.venues.services import catalog
-from backend.venues.shell import venue_page_route
+from backend.venues.shell import venue_page_routes
 from backend.vouchers.cards import admit as admit_card
 from backend.vouchers.controllers import (
     CampaignController,
@@ -313,7 +313,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *media_routes(settings.content_dir),
             *schema_ui_routes(settings.pwa_dist),
             *pwa_routes(settings.pwa_dist),
-            venue_page_route(shell),
+            *venue_page_routes(shell),
         ],
         plugins=[problem_details_plugin, channels, OpenAPIContract()],
         on_app_init=[jwt_auth.on_app_init],

@@ -68,7 +68,7 @@ class Shell:
             return None
         if head:
             text = text.replace("</head>", f"  {head}\n  </head>", 1)
-        return Response(text, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+        return Response(text, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 def spa_fallback(shell: Shell) -> Callable[[Request[Any, Any, Any], NotFoundException], Response[Any]]:

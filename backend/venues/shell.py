@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get
+from litestar import Response, get, head
 from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 
@@ -16,7 +16,7 @@ from backend.lib.web_shell import Shell, picture_preload
 from backend.venues.services import catalog
 
 
-def venue_page_route(shell: Shell) -> HTTPRouteHandler:
+def venue_page_routes(shell: Shell) -> list[HTTPRouteHandler]:
     @get("/venues/{slug:str}", include_in_schema=False, opt=PUBLIC, name="venue_page")
     async def venue_page(slug: str) -> Response[Any]:
         head = ""
@@ -32,4 +32,11 @@ def venue_page_route(shell: Shell) -> HTTPRouteHandler:
             raise NotFoundException()
         return page
 
-    return venue_page
+    @head("/venues/{slug:str}", include_in_schema=False, opt=PUBLIC, name="venue_page_head")
+    async def venue_page_head(slug: str) -> Response[None]:
+        """What the shell's GET would say, without it (link checkers, and the fallback answered HEAD before)."""
+        if shell.response() is None:
+            raise NotFoundException()
+        return Response(None, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    return [venue_page, venue_page_head]

@@ -54,5 +54,7 @@ async def test_a_venue_page_preloads_its_hero_picture_in_the_sizes_the_page_show
     for candidate in srcset.split(", "):
         assert (await client.get(candidate.split(" ")[0])).status_code == 200
     assert 'id="app"' in page.text
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert (await client.head("/venues/changzhou-museum")).status_code == 200  # as the fallback answered HEAD
     plain = await client.get("/venues/no-such-venue")
     assert plain.status_code == 200 and "preload" not in plain.text.split("</head>", 1)[0].replace("modulepreload", "")

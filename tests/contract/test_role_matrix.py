@@ -231,6 +231,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/media/w/{width:int}/{path:path}"): Rule(PUBLIC, "/media/w/640/nope.png"),
     ("HEAD", "/media/w/{width:int}/{path:path}"): Rule(PUBLIC, "/media/w/640/nope.png"),
     ("GET", "/tiles/{z:int}/{x:int}/{y:str}"): Rule(PUBLIC, "/tiles/12/3420/1660.png"),
+    ("GET", "/venues/{slug:str}"): Rule(PUBLIC, "/venues/changzhou-museum"),  # the app shell, its hero preloaded
+    ("HEAD", "/venues/{slug:str}"): Rule(PUBLIC, "/venues/changzhou-museum"),
     ("GET", "/api/v1/config"): Rule(PUBLIC),
     ("GET", "/schema-ui/{file_path:path}"): Rule(PUBLIC, "/schema-ui/swagger-ui/swagger-ui.css"),
     ("HEAD", "/schema-ui/{file_path:path}"): Rule(PUBLIC, "/schema-ui/swagger-ui/swagger-ui.css"),
