@@ -188,6 +188,12 @@ async def migrate() -> None:
         raise RuntimeError(f"migrations failed: {result.message}")
 
 
+def is_deadlock(exc: BaseException) -> bool:
+    """True when PostgreSQL broke a lock cycle by failing this transaction (SQLSTATE 40P01): the transaction
+    did nothing and may simply be run again. SQLite serialises writers, so it never says this."""
+    return type(exc).__name__ == "DeadlockDetectedError" or getattr(exc, "sqlstate", None) == "40P01"
+
+
 def is_unique_violation(exc: BaseException) -> bool:
     """True for a unique-constraint failure on either engine (sqlite3 or asyncpg)."""
     name = type(exc).__name__

@@ -7,7 +7,7 @@ holds and of bookings that ended are deleted by the next hold of those seats, in
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -15,7 +15,7 @@ from piccolo.custom_types import Combinable
 
 from backend.lib.auth import AuthUser
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import is_unique_violation, write_transaction
+from backend.lib.db import is_deadlock, is_unique_violation, write_transaction
 from backend.lib.i18n import Lang, pick
 from backend.lib.problems import Conflict, InvalidInput, NotFound
 from backend.reservations.slots import slot_by_id
@@ -26,6 +26,7 @@ from backend.tickets.tables import Hall, Seat, SeatClaim
 
 HOLD_S = 600  # a hold lasts ten minutes: time to choose ticket types and book
 _RETRIES = 5  # best-N: other windows tried when a racing hold took the best one first
+_DEADLOCK_RETRIES = 3  # a hold PostgreSQL failed to break a lock cycle is run again, then refused as taken
 
 
 async def _seats(hall_slug: str, zone: str | None = None) -> list[dict[str, Any]]:
@@ -160,36 +161,26 @@ async def _best_window(
 
 
 async def _take(user: AuthUser, row: dict[str, Any], seats: list[dict[str, Any]], prices: dict[str, int]) -> HoldOut:
-    """Claim the seats in one write transaction: stale claims of them go, the caller's earlier unbooked
-    hold goes, then one INSERT that the unique key lets through whole or not at all."""
+    """Claim the seats (`_claim`), run again if PostgreSQL broke a lock cycle by failing it."""
     now = clock.now()
     expires = now + timedelta(seconds=HOLD_S)
     hold_id = "h_" + secrets.token_urlsafe(12)
-    ids = sorted(s["id"] for s in seats)  # rows claimed in one order: two racing holds can't deadlock
+    ids = sorted(s["id"] for s in seats)  # rows inserted in one order (stale claims deleted first can still cross)
     marks = ", ".join(["{}"] * len(ids))
-    try:
-        async with write_transaction():
-            await SeatClaim.raw(
-                f"DELETE FROM seat_claims WHERE performance_id = {{}} AND seat_id IN ({marks}) AND NOT EXISTS "
-                "(SELECT 1 FROM seat_claims c WHERE c.id = seat_claims.id AND " + LIVE_CLAIM + ")",
-                row["id"],
-                *ids,
-                now,
-            )
-            await SeatClaim.raw(
-                "DELETE FROM seat_claims WHERE performance_id = {} AND user_id = {} AND reservation_id IS NULL",
-                row["id"],
-                user.id,
-            )
-            await SeatClaim.raw(
-                "INSERT INTO seat_claims (performance_id, seat_id, hold_id, user_id, reservation_id, expires_at, "
-                "created_at) VALUES " + ", ".join(["({}, {}, {}, {}, NULL, {}, {})"] * len(ids)),
-                *[x for seat_id in ids for x in (row["id"], seat_id, hold_id, user.id, expires, now)],
-            )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise Conflict("seat_taken", "a seat was taken a moment ago: pick another") from None
-        raise
+    for attempt in range(_DEADLOCK_RETRIES):
+        try:
+            await _claim(user, row, ids, marks, hold_id, expires, now)
+            break
+        except Exception as exc:
+            if is_unique_violation(exc):
+                raise Conflict("seat_taken", "a seat was taken a moment ago: pick another") from None
+            # two holds clearing a stale claim of one seat and inserting another's can wait on each other;
+            # PostgreSQL fails one of them, which wrote nothing
+            if is_deadlock(exc) and attempt + 1 < _DEADLOCK_RETRIES:
+                continue
+            if is_deadlock(exc):
+                raise Conflict("seat_taken", "the seats are being taken right now: try again") from None
+            raise
     held = [
         HeldSeat(
             id=s["id"],
@@ -210,6 +201,31 @@ async def _take(user: AuthUser, row: dict[str, Any], seats: list[dict[str, Any]]
         expires_at=expires.astimezone(CITY_TZ),
         full_price_fen=sum(h.price_fen for h in held),
     )
+
+
+async def _claim(
+    user: AuthUser, row: dict[str, Any], ids: list[int], marks: str, hold_id: str, expires: datetime, now: datetime
+) -> None:
+    """The hold's one write transaction: stale claims of the seats go, the caller's earlier unbooked hold
+    goes, then one INSERT that the unique key lets through whole or not at all."""
+    async with write_transaction():
+        await SeatClaim.raw(
+            f"DELETE FROM seat_claims WHERE performance_id = {{}} AND seat_id IN ({marks}) AND NOT EXISTS "
+            "(SELECT 1 FROM seat_claims c WHERE c.id = seat_claims.id AND " + LIVE_CLAIM + ")",
+            row["id"],
+            *ids,
+            now,
+        )
+        await SeatClaim.raw(
+            "DELETE FROM seat_claims WHERE performance_id = {} AND user_id = {} AND reservation_id IS NULL",
+            row["id"],
+            user.id,
+        )
+        await SeatClaim.raw(
+            "INSERT INTO seat_claims (performance_id, seat_id, hold_id, user_id, reservation_id, expires_at, "
+            "created_at) VALUES " + ", ".join(["({}, {}, {}, {}, NULL, {}, {})"] * len(ids)),
+            *[x for seat_id in ids for x in (row["id"], seat_id, hold_id, user.id, expires, now)],
+        )
 
 
 async def release(user: AuthUser, performance_id: int, hold_id: str) -> None:
