@@ -105,7 +105,10 @@ class PlanService:
         notes: list[Note] = []
         if data.date == today:
             local = now.astimezone(CITY_TZ)
-            now_min = math.ceil((local.hour * 60 + local.minute + local.second / 60) / 5) * 5
+            # any part of a minute rounds up (microseconds too): a plan never starts a moment in the past
+            now_min = (
+                math.ceil((local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60) / 5) * 5
+            )
             if now_min > t0:
                 t0 = now_min
                 notes.append(("started_now", {"time": f"{min(t0, 1439) // 60:02d}:{min(t0, 1439) % 60:02d}"}))

@@ -362,3 +362,17 @@ async def test_plans_racing_for_the_last_seat_one_wins_and_the_others_keep_nothi
     for item in wanted:
         after = (await slot_by_id(client, _venue_of(item), item["slot_id"]))["remaining"]
         assert after == before[item["slot_id"]] - 1, "exactly the winner's seat, in every slot"
+
+
+async def test_a_plan_for_today_never_starts_a_moment_in_the_past(client):
+    """Seen once in the random-days test: asked at 18:00:00.4, the plan started at 18:00 (the rounding up to
+    the next five minutes ignored the part of a second), so its first leg began before the moment it was
+    asked. Any part of a minute now rounds up."""
+    today = datetime.now(CITY_TZ).date() + timedelta(days=3)
+    clock.freeze(datetime(today.year, today.month, today.day, 10, 0, 0, 400_000, tzinfo=CITY_TZ))
+    res = await client.post("/api/v1/plans", json=plan_body(today, start_time="09:00", end_time="18:00"))
+    assert res.status_code == 201, res.text
+    plan = res.json()
+    started = [w for w in plan["warnings"] if w["code"] == "started_now"]
+    assert started and "10:05" in started[0]["message"], plan["warnings"]
+    assert all(datetime.fromisoformat(i["starts_at"]) >= clock.now() for i in plan["items"]), plan["items"]
