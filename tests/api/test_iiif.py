@@ -252,3 +252,11 @@ async def test_a_listed_tile_is_cut_once_and_then_served_from_the_cache(client, 
     monkeypatch.setattr(image_service, "cut", no_cut)
     second = await client.get(path)
     assert second.status_code == 200 and second.content == first[0].content
+
+
+async def test_each_item_of_an_exhibition_names_its_image_service(client):
+    detail = (await client.get("/api/v1/exhibitions/needle-and-paper")).json()
+    for item in detail["items"]:
+        assert item["image_service"] == f"http://testserver.local/iiif/needle-and-paper~{item['key']}"
+        info = (await client.get(item["image_service"].removeprefix("http://testserver.local") + "/info.json")).json()
+        assert (info["width"], info["height"]) == (item["width"], item["height"])
