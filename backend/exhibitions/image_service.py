@@ -11,8 +11,8 @@ viewers (OpenSeadragon in the app, Mirador anywhere) load tiles instead of the w
   picture 404 `iiif_not_found`.
 - Cutting is Pillow in a worker thread (lib/offload). What the service lists (the tiles of every scale factor,
   the sizes, `full/max`) is cut once, however many ask at once, and kept on disk under
-  `CHANGXIANG_MEDIA_CACHE_DIR/iiif/`; other (valid) requests are cut each time, so the disk holds at most the
-  listed images.
+  `CHANGXIANG_MEDIA_CACHE_DIR/iiif/` (all of them at `changxiang load-content`: `make_all_tiles`); other (valid)
+  requests are cut each time, so the disk holds at most the listed images.
 """
 
 from __future__ import annotations
@@ -309,3 +309,38 @@ async def image(src: Path, identifier: str, request: ImageRequest, cache_dir: Pa
         if not lock.locked() and _locks.get(key) is lock:
             del _locks[key]
     return dst
+
+
+def listed_requests(width: int, height: int) -> list[ImageRequest]:
+    """Every image a `width`×`height` picture's info.json lists: each scale factor's tiles, and its sizes."""
+    out = []
+    for factor in scale_factors(width, height):
+        span = TILE * factor
+        for y in range(0, height, span):
+            for x in range(0, width, span):
+                w, h = min(span, width - x), min(span, height - y)
+                out.append(ImageRequest((x, y, w, h), (math.ceil(w / factor), math.ceil(h / factor)), "jpg", True))
+        size = _capped(math.ceil(width / factor), math.ceil(height / factor))
+        out.append(ImageRequest((0, 0, width, height), size, "jpg", True))
+    return list(dict.fromkeys(out))
+
+
+def make_all_tiles(content_dir: Path, cache_dir: Path) -> int:
+    """Every listed tile and size (JPEG) of every exhibition picture that is missing or older than its picture,
+    cut by a few threads (at `changxiang load-content`, as the picture variants are); the number made."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = content_dir / EXHIBITION_IMAGES
+    jobs = []
+    for src in sorted(root.glob("*/*")) if root.is_dir() else []:
+        identifier = f"{src.parent.name}~{src.stem}"
+        if src.suffix.lower() not in SOURCE_SUFFIXES or not _IDENTIFIER.match(identifier):
+            continue
+        width, height = _read_size(src)
+        for request in listed_requests(width, height):
+            dst = cache_path(cache_dir, identifier, request)
+            if not _fresh(src, dst):
+                jobs.append((src, request, dst))
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        list(pool.map(lambda job: _cut_and_keep(*job), jobs))
+    return len(jobs)

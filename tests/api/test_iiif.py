@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -260,3 +261,23 @@ async def test_each_item_of_an_exhibition_names_its_image_service(client):
         assert item["image_service"] == f"http://testserver.local/iiif/needle-and-paper~{item['key']}"
         info = (await client.get(item["image_service"].removeprefix("http://testserver.local") + "/info.json")).json()
         assert (info["width"], info["height"]) == (item["width"], item["height"])
+
+
+def test_load_content_cuts_every_listed_tile_ahead(tmp_path):
+    """`changxiang load-content` cuts what info.json lists (make_all_tiles), so a replica rarely cuts on request."""
+    content = tmp_path / "content"
+    pictures = content / "media" / "exhibitions" / "needle-and-paper"
+    pictures.mkdir(parents=True)
+    (pictures / "papercut-fish.png").write_bytes(
+        Path("content/media/exhibitions/needle-and-paper/papercut-fish.png").read_bytes()
+    )
+    (pictures / "notes.txt").write_text("not a picture")
+    cache = tmp_path / "cache"
+    listed = image_service.listed_requests(960, 1200)
+    # 512 px tiles at factors 1, 2 and 4, and the three sizes: factor 4's one tile is the smallest size
+    assert len(listed) == 6 + 2 + 1 + 3 - 1
+    assert image_service.make_all_tiles(content, cache) == len(listed)
+    for request in listed:
+        with Image.open(image_service.cache_path(cache, IDENT, request)) as tile:
+            assert tile.size == request.size
+    assert image_service.make_all_tiles(content, cache) == 0  # kept while newer than the picture
