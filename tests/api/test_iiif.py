@@ -58,6 +58,21 @@ async def test_info_json_describes_the_picture_its_tiles_and_sizes(client):
     assert IMAGE_3 in ld.headers["content-type"]
 
 
+async def test_a_viewer_on_another_origin_gets_its_preflight_answered(client):
+    for path in (f"{BASE}/info.json", f"{BASE}/full/max/0/default.jpg"):
+        res = await client.options(
+            path,
+            headers={
+                "Origin": "https://viewer.example.org",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "accept",
+            },
+        )
+        assert res.status_code == 204
+        assert res.headers["access-control-allow-origin"] == "*"
+        assert "GET" in res.headers["access-control-allow-methods"]
+
+
 async def test_the_base_uri_redirects_to_info_json(client):
     res = await client.get(BASE)
     assert res.status_code == 303
