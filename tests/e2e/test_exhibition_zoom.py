@@ -148,8 +148,13 @@ async def test_the_viewer_in_english_and_escape_closes_it(browser, live_server_u
         )
         assert "Pinch or double-tap" in await page.get_by_test_id("zoom-viewer").inner_text()
         await shot(phone, "exhibition-zoom-en")
+        assert await page.locator("#app[inert]").count() == 1  # the page behind takes no focus or taps
+        for _ in range(6):  # Tab goes round the viewer's controls
+            await page.keyboard.press("Tab")
+            assert await page.locator("[data-testid=zoom-viewer]:focus-within").count() == 1
         await page.keyboard.press("Escape")
         await page.get_by_test_id("zoom-viewer").wait_for(state="detached")
+        assert await page.locator("#app[inert]").count() == 0
         assert not phone.errors, phone.errors
     finally:
         await phone.context.close()
