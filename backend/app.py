@@ -31,7 +31,7 @@ from backend.events.controllers import (
     MyCalendarController,
 )
 from backend.events.services import events as event_catalog
-from backend.exhibitions.controllers import ExhibitionController
+from backend.exhibitions.controllers import ExhibitionController, ImageServiceController
 from backend.forecast.controllers import ForecastController, OfferController, PeaksController
 from backend.forecast.rebooking import rebooking
 from backend.forecast.services import forecasts
@@ -309,6 +309,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             piccolo_admin_site,
             picture_variant,
+            ImageServiceController,  # IIIF Image API: /iiif/{identifier}/…
             sketch_tile,
             *media_routes(settings.content_dir),
             *schema_ui_routes(settings.pwa_dist),
@@ -336,7 +337,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "jwt_auth": jwt_auth}),
         request_max_body_size=settings.max_body_bytes,
         # phones on slow networks: the PWA's scripts and styles, and API lists, go gzipped when asked
-        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, exclude_opt_key="probe"),
+        compression_config=CompressionConfig(
+            backend="gzip",
+            gzip_compress_level=6,
+            exclude_opt_key="probe",
+            exclude="^/iiif/",  # JPEG tiles
+        ),
         openapi_config=OpenAPIConfig(
             title="Changxiang 常享 API",
             version="1.0.0",

@@ -81,6 +81,8 @@ export default defineConfig({
       },
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest,woff2}'],
+        // the deep-zoom viewer (OpenSeadragon, ~100 KB gzipped) is kept on first use instead (src/sw.js)
+        globIgnores: ['**/openseadragon-*.js'],
         // the apple-touch/favicon PNGs are small; everything else precached is the app shell
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
       },

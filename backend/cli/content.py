@@ -43,6 +43,12 @@ async def load_content_dir(content_dir: Path) -> dict[str, LoadReport]:
         made = await offload.cpu(make_all_variants, content_dir / "media", get_settings().media_cache_dir)
         if made:
             print(f"pictures: {made} responsive sizes made")
+        from backend.exhibitions.image_service import make_all_tiles
+
+        # ... and the exhibitions' deep-zoom tiles (the IIIF Image API's listed tiles and sizes)
+        tiles = await offload.cpu(make_all_tiles, content_dir, get_settings().media_cache_dir)
+        if tiles:
+            print(f"exhibitions: {tiles} deep-zoom tiles made")
         venues_file = content_dir / "venues.toml"
         raw = tomllib.loads(venues_file.read_text(encoding="utf-8")).get("venue", [])
         items = parse_venue_content(with_default_pictures("venue", raw, content_dir))

@@ -3,7 +3,8 @@
 Language maps ("zh-Hans", "en") for label/summary/metadata/requiredStatement, one Canvas per item sized
 like its image, the image as the body of a `painting` Annotation, the item's commentary as `commenting`
 Annotations in the Canvas's `annotations`, the exhibition's sections as `structures` Ranges, and `rights`
-from the CC / RightsStatements.org vocabularies. Ids are absolute URLs under the serving origin.
+from the CC / RightsStatements.org vocabularies. Each painted image names its IIIF Image API 3.0 service
+(image_service.py), so Mirador and OpenSeadragon zoom into tiles. Ids are absolute URLs under the serving origin.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from backend.exhibitions.image_service import PROFILE, identifier_for, service_path
 from backend.lib.content_urls import is_safe_url
 
 IIIF_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -45,6 +47,12 @@ def build_manifest(row: dict[str, Any], items: list[dict[str, Any]], base_url: s
             "width": item["width"],
             "height": item["height"],
         }
+        painted = dict(image)
+        identifier = identifier_for(item["image"])
+        if identifier is not None:  # deep zoom: the picture's IIIF Image API service (image_service.py)
+            painted["service"] = [
+                {"id": base_url + service_path(identifier), "type": "ImageService3", "profile": PROFILE}
+            ]
         commentary = [
             {
                 "id": f"{canvas_id}/commentary/{lang}",
@@ -77,7 +85,7 @@ def build_manifest(row: dict[str, Any], items: list[dict[str, Any]], base_url: s
                             "id": f"{canvas_id}/painting",
                             "type": "Annotation",
                             "motivation": "painting",
-                            "body": image,
+                            "body": painted,
                             "target": canvas_id,
                         }
                     ],

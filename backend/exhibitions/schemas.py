@@ -22,6 +22,7 @@ class ItemOut(msgspec.Struct, omit_defaults=True):
     width: int
     height: int
     canvas_id: str
+    image_service: str | None = None  # the picture's IIIF Image API 3.0 service (its info.json is at /info.json)
     audio_url: str | None = None
     audio_lang: str | None = None
 

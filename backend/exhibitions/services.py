@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from piccolo.columns.combination import Or
 
+from backend.exhibitions.image_service import identifier_for, service_path
 from backend.exhibitions.manifests import build_manifest, manifest_path
 from backend.exhibitions.schemas import (
     ExhibitionAdmin,
@@ -82,6 +83,7 @@ class ExhibitionService:
 
     def _item_out(self, slug: str, item: dict[str, Any], lang: Lang, base_url: str) -> ItemOut:
         audio_url, audio_lang = _audio(item, lang)
+        identifier = identifier_for(item["image"])
         return ItemOut(
             key=item["key"],
             label=pick(item["label_zh"], item["label_en"], lang),
@@ -92,6 +94,7 @@ class ExhibitionService:
             width=item["width"],
             height=item["height"],
             canvas_id=f"{base_url}/api/v1/exhibitions/{slug}/canvas/{item['key']}",
+            image_service=base_url + service_path(identifier) if identifier else None,
             audio_url=audio_url,
             audio_lang=audio_lang,
         )

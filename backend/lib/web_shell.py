@@ -22,7 +22,7 @@ from backend.lib.problems import http_to_problem
 
 log = logging.getLogger("changxiang")
 
-NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/", "/media/", "/tiles/")
+NON_APP_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz", "/metrics", "/assets/", "/media/", "/tiles/", "/iiif/")
 
 
 # The widths every /media/ picture is served in (/media/w/{width}/…; media/pictures.py makes them), as the

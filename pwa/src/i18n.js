@@ -842,3 +842,6 @@ for (const l of LANGS) Object.assign(messages[l], forecastStrings[l])
 // the vouchers screens (/vouchers, /merchant/redeem)
 import voucherStrings from './i18n/vouchers.js'
 for (const l of LANGS) Object.assign(messages[l], voucherStrings[l])
+// the deep-zoom viewer of an exhibition's objects (OpenSeadragon over the IIIF Image API)
+import iiifStrings from './i18n/iiif.js'
+for (const l of LANGS) Object.assign(messages[l], iiifStrings[l])

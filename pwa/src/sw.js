@@ -14,6 +14,8 @@
  *   falling back to any cache, including the tours a visitor saved for offline ('cx-saved-tours',
  *   filled by the app: src/tours/offline.js); /media/* (narration audio, exhibition images) is
  *   answered from a saved copy first, then the network (and kept in 'cx-media')
+ * - the deep-zoom viewer's script (not precached: most visitors never open it) and the IIIF tiles it shows
+ *   (GET /iiif/…, backend/exhibitions/image_service.py) are kept on first use, cache first
  */
 import { clientsClaim } from 'workbox-core'
 import {
@@ -35,7 +37,7 @@ precacheAndRoute(self.__WB_MANIFEST)
 cleanupOutdatedCaches()
 
 // Paths the server answers itself; never replace them with the app shell.
-const SERVER_PATHS = [/^\/api\//, /^\/schema/, /^\/healthz/, /^\/readyz/, /^\/metrics/, /^\/admin(\/|$)/]
+const SERVER_PATHS = [/^\/api\//, /^\/schema/, /^\/healthz/, /^\/readyz/, /^\/metrics/, /^\/admin(\/|$)/, /^\/iiif\//]
 
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: SERVER_PATHS }))
 
@@ -112,6 +114,21 @@ registerRoute(
   ({ url, request }) =>
     request.method === 'GET' && url.origin === self.location.origin && /^\/assets\/.+\.wasm$/.test(url.pathname),
   new CacheFirst({ cacheName: 'cx-wasm', plugins: [new CacheableResponsePlugin({ statuses: [200] }), new ExpirationPlugin({ maxEntries: 4 })] }),
+)
+
+// The deep-zoom viewer's script (hashed name) and the exhibitions' IIIF tiles and info.json (a picture is never
+// replaced under the same identifier): cache first, a bounded number kept.
+registerRoute(
+  ({ url, request }) =>
+    request.method === 'GET' && url.origin === self.location.origin && /^\/assets\/openseadragon-[\w-]+\.js$/.test(url.pathname),
+  new CacheFirst({ cacheName: 'cx-viewer', plugins: [new CacheableResponsePlugin({ statuses: [200] }), new ExpirationPlugin({ maxEntries: 2 })] }),
+)
+registerRoute(
+  ({ url, request }) => request.method === 'GET' && url.origin === self.location.origin && url.pathname.startsWith('/iiif/'),
+  new CacheFirst({
+    cacheName: 'cx-iiif',
+    plugins: [new CacheableResponsePlugin({ statuses: [200] }), new ExpirationPlugin({ maxEntries: 400, maxAgeSeconds: 30 * 86400 })],
+  }),
 )
 
 // Guided tours, readable buildings and exhibitions: fresh when online; offline, the last answer or

@@ -233,6 +233,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/tiles/{z:int}/{x:int}/{y:str}"): Rule(PUBLIC, "/tiles/12/3420/1660.png"),
     ("GET", "/venues/{slug:str}"): Rule(PUBLIC, "/venues/changzhou-museum"),  # the app shell, its hero preloaded
     ("HEAD", "/venues/{slug:str}"): Rule(PUBLIC, "/venues/changzhou-museum"),
+    ("GET", "/iiif/{identifier:str}"): Rule(PUBLIC, "/iiif/nope~nope"),
+    ("GET", "/iiif/{identifier:str}/info.json"): Rule(PUBLIC, "/iiif/nope~nope/info.json"),
+    ("GET", "/iiif/{identifier:str}/{region:str}/{size:str}/{rotation:str}/{filename:str}"): Rule(
+        PUBLIC, "/iiif/needle-and-paper~lotus/full/max/0/default.jpg"
+    ),
     ("GET", "/api/v1/config"): Rule(PUBLIC),
     ("GET", "/schema-ui/{file_path:path}"): Rule(PUBLIC, "/schema-ui/swagger-ui/swagger-ui.css"),
     ("HEAD", "/schema-ui/{file_path:path}"): Rule(PUBLIC, "/schema-ui/swagger-ui/swagger-ui.css"),

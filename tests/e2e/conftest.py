@@ -57,14 +57,14 @@ class Phone:
         self.base_url = base_url
         self.errors: list[str] = []
 
-    async def start(self, browser, *, strict_csp: bool = False) -> Phone:
+    async def start(self, browser, *, strict_csp: bool = False, device_scale_factor: int = 2) -> Phone:
         # Playwright's wait_for_function evaluates its predicate with eval() inside the page, which the
         # server's Content-Security-Policy (rightly) forbids; the app itself needs no eval. So contexts
         # bypass the policy unless `strict_csp`: tests/e2e/test_phone_quality.py drives the screens
         # under the real policy and fails on anything it refuses.
         self.context = await browser.new_context(
             viewport=PHONE,
-            device_scale_factor=2,
+            device_scale_factor=device_scale_factor,
             is_mobile=True,
             has_touch=True,
             locale="zh-CN",

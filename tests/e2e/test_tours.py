@@ -201,9 +201,10 @@ async def test_exhibition_gallery_swipes_zooms_and_links_to_mirador(phone: Phone
     assert manifest.endswith("/api/v1/exhibitions/changzhou-museum-treasures/manifest.json")
     assert mirador == f"https://projectmirador.org/embed/?iiif-content={quote(manifest, safe='')}"
 
-    await page.get_by_test_id("gallery-image").nth(2).click()  # full-screen, pinch-zoomable
-    await page.locator(".van-image-preview").wait_for()
-    await page.locator(".van-image-preview__close-icon").click()
+    await page.get_by_test_id("gallery-image").nth(2).click()  # deep zoom (tests/e2e/test_exhibition_zoom.py)
+    await page.get_by_test_id("zoom-viewer").wait_for()
+    await page.get_by_test_id("zoom-close").click()
+    await page.get_by_test_id("zoom-viewer").wait_for(state="detached")
     await page.get_by_test_id("lang-toggle").click()
     await page.get_by_role("heading", name="Treasures of the Dragon City: From the Changzhou Museum").wait_for()
     assert not CJK.search(await page.get_by_test_id("gallery-commentary").inner_text())
@@ -268,6 +269,8 @@ async def test_our_manifest_opens_in_mirador_from_another_origin(phone: Phone, v
         window: {{ defaultSideBarPanel: 'annotations', sideBarOpenByDefault: true }} }});</script>
       </body></html>"""
     (folder / "index.html").write_text(html, encoding="utf-8")
+    iiif: list[tuple[str, int]] = []  # the image service: Mirador deep-zooms from the Manifest
+    page.on("response", lambda r: iiif.append((r.url, r.status)) if "/iiif/" in r.url else None)
     await page.goto(f"{viewer}/index.html")
     await page.wait_for_function(
         f"""() => {{ const m = window.mirador && window.mirador.store.getState().manifests[{json.dumps(manifest)}];
@@ -284,5 +287,11 @@ async def test_our_manifest_opens_in_mirador_from_another_origin(phone: Phone, v
     await page.get_by_text("Yang Shouyu of Changzhou invented random-stitch embroidery").wait_for()
     await page.get_by_text("乱针绣由常州人杨守玉在上世纪三十年代创立").wait_for()
     await page.locator(".openseadragon-canvas canvas").first.wait_for(state="attached")
+    for _ in range(50):  # its OpenSeadragon reads the picture's info.json, then asks for tiles
+        if any(url.endswith(".jpg") for url, _ in iiif):
+            break
+        await page.wait_for_timeout(200)
+    assert any(url.endswith("/iiif/needle-and-paper~random-stitch-technique/info.json") for url, _ in iiif), iiif
+    assert any(url.endswith("/default.jpg") for url, _ in iiif) and all(status == 200 for _, status in iiif), iiif
     await shot(phone, "mirador")
     assert not [e for e in phone.errors if "CORS" in e or "manifest" in e.lower()]
