@@ -69,8 +69,9 @@ class LineWriter:
 
     _STOP = b""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, linger_s: float = 0.05) -> None:
         self.stream = stream
+        self.linger_s = linger_s
         self._lines: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
@@ -81,7 +82,9 @@ class LineWriter:
     def _run(self) -> None:
         while True:
             batch = [self._lines.get()]
-            while len(batch) < 512:
+            # then gather what comes within a moment: one wake-up (and one GIL hand-over) per batch, not a line
+            time.sleep(self.linger_s)
+            while len(batch) < 4096:
                 try:
                     batch.append(self._lines.get_nowait())
                 except queue.Empty:
