@@ -42,7 +42,9 @@ def main(argv: list[str]) -> int:
     store = "Redis" if os.environ.get("REDIS_URL") else "in-process stores"
     print(
         f"# Changxiang bench — {time.strftime('%Y-%m-%d %H:%M')} — {db}, {store} — "
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs"
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs — "
+        f"request log {'on' if os.environ.get('LOG_LEVEL', 'INFO').upper() in ('DEBUG', 'INFO') else 'off'} "
+        f"(LOG_LEVEL={os.environ.get('LOG_LEVEL', 'INFO')})"
     )
     print(f"{'measure':<58} {'req/s':>10} {'ratio':>7}  notes")
     for name in chosen:

@@ -83,7 +83,9 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     # keys persist across runs (a PostgreSQL bench database keeps its signing keys); the SQLite file is new
     env.setdefault("CHANGXIANG_VAR_DIR", str(ROOT / "var" / "bench"))
     env.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
-    env["LOG_LEVEL"] = "WARNING"  # the access log would measure stdout, not the app
+    # production's setting (make run, docker-compose.yml): one access line a request, on the server's stdout,
+    # which the bench drains to /dev/null as a log shipper would (LOG_LEVEL=WARNING in the caller's env: off)
+    env.setdefault("LOG_LEVEL", "INFO")
     # the abuse limits are for people; a benchmark is one address sending thousands a minute
     for name in (
         "CHANGXIANG_AUTH_RATE_LIMIT",
