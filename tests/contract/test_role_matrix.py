@@ -123,8 +123,8 @@ RULES: dict[tuple[str, str], Rule] = {
         MARKETING, "/api/v1/admin/events/999999/transition", json={"to": "in_review"}
     ),
     ("ASGI", "/admin"): Rule(MARKETING, "/admin/"),
-    ("GET", "/api/v1/featured"): Rule(PUBLIC),
-    ("GET", "/venues/{slug:str}"): Rule(PUBLIC, f"/venues/{HERE}"),  # a venue's page: the app shell  # editors' picks, as the public reads them
+    ("GET", "/api/v1/featured"): Rule(PUBLIC),  # editors' picks, as the public reads them
+    ("GET", "/venues/{slug:str}"): Rule(PUBLIC, f"/venues/{HERE}"),  # a venue's page: the app shell
     # supervision platform, walk-ins, tour groups, open data, messages
     ("GET", "/api/v1/gov/occupancy"): Rule(roles("governance")),
     ("GET", "/api/v1/gov/occupancy/stream"): Rule(roles("governance"), stream=True),
