@@ -842,3 +842,6 @@ for (const l of LANGS) Object.assign(messages[l], forecastStrings[l])
 // the vouchers screens (/vouchers, /merchant/redeem)
 import voucherStrings from './i18n/vouchers.js'
 for (const l of LANGS) Object.assign(messages[l], voucherStrings[l])
+// editors' picks (home, /marketer/featured) and the staff member's today figures (我的)
+import featuredStrings from './i18n/featured.js'
+for (const l of LANGS) Object.assign(messages[l], featuredStrings[l])
