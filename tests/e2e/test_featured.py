@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Phone, live_account
+from tests.e2e.test_phone_quality import AXE, AXE_RUN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
@@ -39,6 +40,16 @@ async def sign_in(phone: Phone, account: dict, *, en: bool = False, large: bool 
         localStorage.setItem('cx.lang', '{"en" if en else "zh"}')
         localStorage.setItem('cx.largeText', '{"1" if large else "0"}')
     }}"""
+    )
+
+
+async def no_serious_violations(phone: Phone) -> None:
+    """axe-core on the screen as it is: nothing serious or critical."""
+    await phone.page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = await phone.page.evaluate(AXE_RUN)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], "\n".join(
+        f"{v['impact']} {v['id']}: {v['help']}\n  " + "\n  ".join(v["nodes"]) for v in serious
     )
 
 
@@ -77,6 +88,9 @@ async def test_a_marketer_makes_picks_a_second_publishes_and_home_shows_them(pho
     await preview.get_by_text("Changzhou Museum").wait_for()
     await preview.get_by_text("Enter from the east end").wait_for()
     await shot(phone, "editor-zh", full_page=True)
+    await page.get_by_test_id("picks-search").locator("input").fill("")
+    await page.evaluate("window.scrollTo(0, 0)")
+    await no_serious_violations(phone)
     await page.get_by_test_id("editor-save").click()
     await page.wait_for_url(re.compile(r"/marketer/featured/\d+$"))
     item_id = int(page.url.rsplit("/", 1)[1])
@@ -107,6 +121,7 @@ async def test_a_marketer_makes_picks_a_second_publishes_and_home_shows_them(pho
     assert await picks.locator("img").count() >= 2
     await picks.scroll_into_view_if_needed()
     await shot(phone, "home-zh")
+    await no_serious_violations(phone)
     await page.evaluate("localStorage.setItem('cx.lang', 'en')")
     await phone.open("/")
     await picks.get_by_text(f"Where to this weekend {tag}").wait_for()
@@ -159,6 +174,8 @@ async def test_the_staff_screen_shows_names_and_todays_figures(phone: Phone, liv
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         await page.get_by_test_id("staff-today").scroll_into_view_if_needed()
         await shot(phone, f"staff-{name}")
+        if name == "zh":
+            await no_serious_violations(phone)
     await page.get_by_test_id(f"staff-venue-{MUSEUM}").get_by_test_id("staff-cases").click()
     await page.wait_for_url(re.compile(r"/cases/inbox$"))
     assert not phone.errors, phone.errors
