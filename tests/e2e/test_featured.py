@@ -135,6 +135,13 @@ async def test_a_marketer_makes_picks_a_second_publishes_and_home_shows_them(pho
     await picks.scroll_into_view_if_needed()
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await shot(phone, "home-large")
+    # the editor, in English and with large text: nothing wider than the phone
+    for name, large in (("editor-en", "0"), ("editor-large", "1")):
+        await page.evaluate(f"localStorage.setItem('cx.largeText', '{large}')")
+        await phone.open(f"/marketer/featured/{item_id}")
+        await page.get_by_test_id("picked-1").get_by_text("Changzhou Museum").wait_for()
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        await shot(phone, name)
     assert not phone.errors, phone.errors
 
 
@@ -148,6 +155,16 @@ async def test_the_staff_screen_shows_names_and_todays_figures(phone: Phone, liv
             headers=tourist["headers"],
         )
         assert filed.status_code == 201, filed.text
+        walk_in = await http.post(  # three walk-ins at the lane: its figures are not all zero
+            "/api/v1/gov/walk-ins",
+            json={"venue_slug": "qingguo-lane", "count": 3, "direction": "in"},
+            headers=staff["headers"],
+        )
+        assert walk_in.status_code in (200, 201), walk_in.text
+        lane = (
+            await http.get("/api/v1/scans/counts", params={"venue": "qingguo-lane"}, headers=staff["headers"])
+        ).json()
+        assert lane["entries_today"] >= 3 and lane["occupancy"] >= 3, lane
         counts = (await http.get("/api/v1/scans/counts", params={"venue": MUSEUM}, headers=staff["headers"])).json()
         open_cases = 0
         for status in ("open", "acknowledged", "escalated"):
@@ -168,6 +185,9 @@ async def test_the_staff_screen_shows_names_and_todays_figures(phone: Phone, liv
         assert await museum.get_by_test_id("staff-entries").inner_text() == str(counts["entries_today"])
         assert await museum.get_by_test_id("staff-inside").inner_text() == str(counts["occupancy"])
         assert re.match(r"^\d+", await museum.get_by_test_id("staff-bookings").inner_text())
+        lane_card = page.get_by_test_id("staff-venue-qingguo-lane")
+        assert await lane_card.get_by_test_id("staff-entries").inner_text() == str(lane["entries_today"])
+        assert await lane_card.get_by_test_id("staff-inside").inner_text() == str(lane["occupancy"])
         cases = await museum.get_by_test_id("staff-cases").inner_text()
         want = (f"{open_cases} open case" + ("s" if open_cases != 1 else "")) if en else f"{open_cases} 件待处理"
         assert want in cases, cases
