@@ -174,3 +174,34 @@ async def test_admin_writes_too_and_the_sample_is_loaded_once(client, make_accou
     assert sample["title"] == "老城冬日：运河边的一天" and len(sample["items"]) == 7
     out = await arun_cli("load-content")
     assert re.search(r"^featured: created=0 updated=0 unchanged=1$", out, re.M), out
+
+
+async def test_a_scheduled_list_appears_by_itself_at_publish_at(client, make_account):
+    from datetime import timedelta
+
+    import anyio
+
+    from backend.lib.clock import clock
+
+    h = (await make_account("marketer"))["headers"]
+    picks = (await client.post("/api/v1/admin/featured", json=_body(), headers=h)).json()
+    await _move(client, h, picks["id"], "in_review")
+    due = clock.now() + timedelta(minutes=5)
+    res = await client.post(
+        f"/api/v1/admin/featured/{picks['id']}/transition",
+        json={"to": "scheduled", "publish_at": due.isoformat()},
+        headers=h,
+    )
+    assert res.status_code == 200 and res.json()["status"] == "scheduled"
+    assert picks["slug"] not in await _public(client)
+    clock.set(due + timedelta(seconds=1))
+    assert picks["slug"] in await _public(client)  # due: public before the sweeper has moved it
+    with anyio.fail_after(20):
+        for _ in range(100):  # the sweeper runs every second: poll until it has
+            status = (await client.get(f"/api/v1/admin/featured/{picks['id']}", headers=h)).json()["status"]
+            if status == "published":
+                break
+            await anyio.sleep(0.2)
+    log = (await client.get(f"/api/v1/admin/featured/{picks['id']}/transitions", headers=h)).json()
+    assert (log[-1]["from_state"], log[-1]["to_state"], log[-1]["user_id"]) == ("scheduled", "published", None)
+    await _move(client, h, picks["id"], "archived")
