@@ -66,7 +66,7 @@ from backend.payments.controllers import CheckoutController, StripeWebhookContro
 from backend.payments.services import payments
 from backend.plans.controllers import PlanController
 from backend.publishing.admin_site import piccolo_admin_site
-from backend.publishing.controllers import PublishingController
+from backend.publishing.controllers import FeaturedController, PublishingController
 from backend.publishing.services import publishing
 from backend.reservations.contacts import DeskController
 from backend.reservations.controllers import (
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MyCalendarController,
             ArticleController,
             PublishingController,
+            FeaturedController,
             SearchController,
             GuideController,
             PlanController,

@@ -99,6 +99,12 @@ async def load_content_dir(content_dir: Path) -> dict[str, LoadReport]:
 
             raw = tomllib.loads(merchants_file.read_text(encoding="utf-8")).get("merchant", [])
             report["merchants"] = await load_merchants(parse_merchant_content(raw), "sample")
+        featured_file = content_dir / "featured.toml"
+        if featured_file.exists():  # a SAMPLE editors' picks list (content/README.md), after what it names
+            from backend.publishing.featured import load_featured, parse_featured_content
+
+            raw = tomllib.loads(featured_file.read_text(encoding="utf-8")).get("featured", [])
+            report["featured"] = await load_featured(parse_featured_content(raw))
         if any(r.created or r.updated for r in report.values()):
             from backend.search.services import search
 

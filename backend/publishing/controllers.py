@@ -8,17 +8,20 @@ from litestar.params import Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from backend.lib.auth import AuthUser, require_roles
+from backend.lib.auth import PUBLIC, AuthUser, require_roles
+from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset
+from backend.publishing.featured import FeaturedPage, public_lists
 from backend.publishing.schemas import TransitionIn, TransitionOut
 from backend.publishing.services import publishing
 
+LangParam = Annotated[str | None, Parameter(description="zh or en (default: Accept-Language, then zh)")]
 ItemId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
 
 
 class PublishingController(Controller):
-    """`/admin/{kind}` for events, articles (and tours, exhibitions once registered): marketers and
-    admins only. Bodies mirror the public shapes with each localised field as {zh, en}."""
+    """`/admin/{kind}` for events, articles, tours, exhibitions, campaigns and featured (editors' picks):
+    marketers and admins only. Bodies mirror the public shapes with each localised field as {zh, en}."""
 
     path = "/admin/{kind:str}"
     tags = ["publishing"]
@@ -67,3 +70,23 @@ class PublishingController(Controller):
     async def history(self, kind: str, item_id: ItemId) -> list[TransitionOut]:
         """Every move of the item: from, to, who (null: the scheduler) and when."""
         return await publishing.history(kind, item_id)
+
+
+class FeaturedController(Controller):
+    """Editors' picks (编辑推荐): the lists marketers publish through `/admin/featured`."""
+
+    path = "/featured"
+    tags = ["discovery"]
+    opt = PUBLIC
+
+    @get("/")
+    async def list_featured(
+        self,
+        request: Request[Any, Any, State],
+        lang: LangParam = None,
+        limit: Annotated[int, Parameter(ge=1, le=20)] = 10,
+        offset: Offset = 0,
+    ) -> FeaturedPage:
+        """The published, due lists, most recently published first; each item as a card in the language
+        asked for (title, image, slug, kind; a venue's live status). Items no longer public are left out."""
+        return await public_lists(request_lang(request, lang), limit, offset)

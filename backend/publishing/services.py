@@ -313,5 +313,20 @@ def _register_builtin() -> None:
         ),
     )
 
+    from backend.publishing import featured as fe
+    from backend.publishing.tables import FeaturedList
+
+    register(
+        "featured",
+        Publishable(
+            FeaturedList,
+            fe.FeaturedIn,
+            fe.FeaturedPatch,
+            fe.featured_columns,
+            fe.featured_patch_columns,
+            fe.featured_admin_out,
+        ),
+    )
+
 
 _register_builtin()

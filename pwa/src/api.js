@@ -137,6 +137,8 @@ export const api = {
   article: (slug, opts) => apiFetch(`/articles/${encodeURIComponent(slug)}`, opts),
   calendarStatus: () => apiFetch('/me/calendar'),
   calendarRotate: () => apiFetch('/me/calendar/token', { method: 'POST' }),
+  // editors' picks: the published lists, each item as a card in the reader's language
+  featured: (query, opts) => apiFetch('/featured', { query, ...opts }),
   adminItems: (kind, query) => apiFetch(`/admin/${kind}`, { query }),
   adminTransition: (kind, id, body) => apiFetch(`/admin/${kind}/${id}/transition`, { method: 'POST', body }),
 }

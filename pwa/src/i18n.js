@@ -845,3 +845,6 @@ for (const l of LANGS) Object.assign(messages[l], voucherStrings[l])
 // the deep-zoom viewer of an exhibition's objects (OpenSeadragon over the IIIF Image API)
 import iiifStrings from './i18n/iiif.js'
 for (const l of LANGS) Object.assign(messages[l], iiifStrings[l])
+// editors' picks (home, /marketer/featured) and the staff member's today figures (我的)
+import featuredStrings from './i18n/featured.js'
+for (const l of LANGS) Object.assign(messages[l], featuredStrings[l])

@@ -206,6 +206,12 @@ const routes = [
     meta: { title: 'marketer.title', tab: 'me', detail: true, roles: ['marketer'] },
   },
   {
+    path: '/marketer/featured/:id(new|\\d+)',
+    name: 'marketer-featured',
+    component: () => import('./views/MarketerFeaturedView.vue'),
+    meta: { title: 'marketer.featured', tab: 'me', detail: true, roles: ['marketer'] },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('./views/NotFoundView.vue'),
