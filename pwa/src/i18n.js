@@ -842,3 +842,6 @@ for (const l of LANGS) Object.assign(messages[l], forecastStrings[l])
 // the vouchers screens (/vouchers, /merchant/redeem)
 import voucherStrings from './i18n/vouchers.js'
 for (const l of LANGS) Object.assign(messages[l], voucherStrings[l])
+// the marketers' photo library (/marketer/media) and the photo galleries of content pages (issue 21)
+import mediaStrings from './i18n/media.js'
+for (const l of LANGS) Object.assign(messages[l], mediaStrings[l])
