@@ -202,3 +202,78 @@ async def test_only_marketers_and_admins_use_the_library(client, make_account):
     assert res.status_code == 400 and res.json()["code"] == "alt_required"
     # the photos themselves are public (they are made to be published)
     assert (await client.get(photo["url"])).status_code == 200
+
+
+async def test_a_variant_is_made_once_however_many_ask(client, make_account, monkeypatch):
+    import anyio
+
+    from backend.media import library as lib
+
+    made: list[tuple[int, str]] = []
+    real = lib.make_photo_variant
+
+    def counting(data: bytes, dst, width: int, ext: str) -> None:
+        made.append((width, ext))
+        real(data, dst, width, ext)
+
+    monkeypatch.setattr(lib, "make_photo_variant", counting)
+    marketer = await make_account("marketer")
+    photo = (await add_photo(client, marketer, photo_with_gps(size=(900, 600), noise=True))).json()
+    statuses: list[int] = []
+
+    async def ask() -> None:
+        statuses.append((await client.get(f"/media/p/{photo['id']}/320.webp")).status_code)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(6):
+            tg.start_soon(ask)
+    assert statuses == [200] * 6 and made == [(320, "webp")]
+
+
+async def test_articles_tours_and_exhibitions_show_their_galleries(client, make_account):
+    marketer = await make_account("marketer")
+    h = marketer["headers"]
+    photo = (await add_photo(client, marketer, photo_with_gps(size=(640, 480)))).json()
+    tag = uuid.uuid4().hex[:6]
+    article = await client.post(
+        "/api/v1/admin/articles",
+        json={
+            "slug": f"test-gallery-guide-{tag}",
+            "kind": "guide",
+            "title": {"zh": "图集攻略", "en": "A guide with photos"},
+            "gallery": [photo["id"]],
+        },
+        headers=h,
+    )
+    tour = await client.post(
+        "/api/v1/admin/tours",
+        json={"slug": f"test-gallery-walk-{tag}", "title": {"zh": "图集步道", "en": "Photo walk"}, "gallery": ["x"]},
+        headers=h,
+    )
+    assert tour.status_code == 400 and tour.json()["code"] == "unknown_photo"
+    tour = await client.post(
+        "/api/v1/admin/tours",
+        json={
+            "slug": f"test-gallery-walk-{tag}",
+            "title": {"zh": "图集步道", "en": "Photo walk"},
+            "gallery": [photo["id"]],
+        },
+        headers=h,
+    )
+    for kind, res in (("articles", article), ("tours", tour)):
+        assert res.status_code == 201, res.text
+        for to in ("in_review", "published"):
+            moved = await client.post(f"/api/v1/admin/{kind}/{res.json()['id']}/transition", json={"to": to}, headers=h)
+            assert moved.status_code == 200, moved.text
+    shown = (await client.get(f"/api/v1/articles/test-gallery-guide-{tag}", params={"lang": "en"})).json()
+    assert [p["alt"] for p in shown["gallery"]] == [ALT["alt_en"]]
+    shown = (await client.get(f"/api/v1/tours/test-gallery-walk-{tag}", params={"lang": "zh"})).json()
+    assert [p["alt"] for p in shown["gallery"]] == [ALT["alt_zh"]]
+    exhibition = (await client.get("/api/v1/exhibitions")).json()["items"][0]["slug"]
+    res = await client.put(f"/api/v1/galleries/exhibitions/{exhibition}", json={"photo_ids": [photo["id"]]}, headers=h)
+    assert res.status_code == 200
+    shown = (await client.get(f"/api/v1/exhibitions/{exhibition}")).json()
+    assert [p["id"] for p in shown["gallery"]] == [photo["id"]]
+    await client.put(f"/api/v1/galleries/exhibitions/{exhibition}", json={"photo_ids": []}, headers=h)
+    used = (await client.get(f"/api/v1/photos/{photo['id']}", headers=h)).json()["used_by"]
+    assert {u["kind"] for u in used} == {"articles", "tours"}
