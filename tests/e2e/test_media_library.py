@@ -143,3 +143,62 @@ async def test_a_marketer_adds_a_photo_to_an_event_gallery_and_the_public_sees_i
     await page.get_by_test_id("photo-list").locator("li").first.wait_for()
     await shot(phone, "library-en-large", full=True)
     assert not phone.errors, phone.errors
+
+
+async def test_the_gallery_and_the_library_pass_axe_under_the_csp(strict_phone: Phone, live_server_url: str) -> None:
+    """Under the server's real Content-Security-Policy (placeholders are data: URIs, previews blob: URLs),
+    axe-core finds nothing serious on an event page with a gallery or on the library screen."""
+    from tests.e2e.test_phone_quality import AXE, AXE_RUN
+
+    marketer = await live_account(live_server_url, "marketer", name="市场部")
+    slug = f"e2e-axe-gallery-{uuid.uuid4().hex[:6]}"
+    start = (clock.now() + timedelta(days=5)).replace(microsecond=0)
+    async with httpx.AsyncClient(base_url=live_server_url, headers=marketer["headers"], timeout=20) as http:
+        photo = await http.post(
+            "/api/v1/photos",
+            data={"alt_zh": "红梅公园的梅花", "alt_en": "Plum blossom in Hongmei Park", "credit": "市民 陈"},
+            files={"file": ("plum.jpg", phone_photo(), "image/jpeg")},
+        )
+        assert photo.status_code == 201, photo.text
+        second = await http.post(
+            "/api/v1/photos",
+            data={"alt_zh": "老街夜景", "alt_en": "The old street at night", "credit": "常州文旅"},
+            files={"file": ("night.jpg", phone_photo(), "image/jpeg")},
+        )
+        ids = [photo.json()["id"], second.json()["id"]]
+        res = await http.post(
+            "/api/v1/admin/events",
+            json={
+                "slug": slug,
+                "title": {"zh": "梅花摄影", "en": "Plum blossom photographs"},
+                "category": "exhibition",
+                "venue_slug": "qingguo-lane",
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=2)).isoformat(),
+                "gallery": ids,
+            },
+        )
+        assert res.status_code == 201, res.text
+        for to in ("in_review", "published"):
+            assert (await http.post(f"/api/v1/admin/events/{res.json()['id']}/transition", json={"to": to})).is_success
+
+    phone = strict_phone
+    page = phone.page
+    await phone.context.add_cookies([{"name": "cx_token", "value": marketer["token"], "url": live_server_url}])
+    await phone.context.add_init_script("localStorage.setItem('cx.signedIn', '1')")
+    for path, ready in ((f"/events/{slug}", "photo-gallery"), ("/marketer/media", "photo-list")):
+        await phone.open(path)
+        await page.get_by_test_id(ready).wait_for()
+        await page.wait_for_load_state("networkidle")
+        if ready == "photo-gallery":
+            gallery = page.get_by_test_id(ready)
+            await gallery.scroll_into_view_if_needed()
+            assert await gallery.locator("li").count() == 2
+            assert "1 / 2" in await gallery.inner_text()
+            await gallery.locator("img.is-in").first.wait_for()
+            await shot(phone, "event-two-photos")
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+        violations = await page.evaluate(AXE_RUN)
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert serious == [], "\n".join(f"{path} {v['id']}: {v['help']}\n  " + "\n  ".join(v["nodes"]) for v in serious)
+    assert phone.errors == [], phone.errors
