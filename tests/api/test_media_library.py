@@ -131,6 +131,9 @@ async def test_a_gallery_set_through_the_marketer_api_shows_on_the_public_page(c
         f"/api/v1/admin/events/{item['id']}", json={"gallery": [first["id"], second["id"]]}, headers=h
     )
     assert res.status_code == 200, res.text
+    assert res.json()["gallery"] == [first["id"], second["id"]]
+    got = (await client.get(f"/api/v1/admin/events/{item['id']}", headers=h)).json()
+    assert got["gallery"] == [first["id"], second["id"]] and item["gallery"] == [second["id"]]
     res = await client.patch(f"/api/v1/admin/events/{item['id']}", json={"gallery": ["not-a-photo"]}, headers=h)
     assert res.status_code == 400 and res.json()["code"] == "unknown_photo"
     for to in ("in_review", "published"):
