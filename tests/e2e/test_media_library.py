@@ -186,21 +186,28 @@ async def test_the_gallery_and_the_library_pass_axe_under_the_csp(strict_phone: 
     page = phone.page
     await phone.context.add_cookies([{"name": "cx_token", "value": marketer["token"], "url": live_server_url}])
     await phone.context.add_init_script("localStorage.setItem('cx.signedIn', '1')")
-    venue = "/api/v1/galleries/venues/qingguo-lane"
-    async with httpx.AsyncClient(base_url=live_server_url, headers=marketer["headers"], timeout=20) as http:
-        before = (await http.get(venue)).json()["photo_ids"]
-        assert (await http.put(venue, json={"photo_ids": ids[1:]})).status_code == 200
-    try:
-        await phone.open("/venues/qingguo-lane")
-        gallery = page.get_by_test_id("photo-gallery")
-        await gallery.wait_for()
-        await gallery.scroll_into_view_if_needed()
-        await gallery.locator("img.is-in").wait_for()
-        assert await gallery.locator("img").get_attribute("alt") == "老街夜景"
-        await shot(phone, "venue-zh")
-    finally:
+    async with httpx.AsyncClient(base_url=live_server_url, timeout=20) as http:
+        tour = (await http.get("/api/v1/tours")).json()["items"][0]["slug"]
+    # a venue's and a tour's page show their galleries too (each set, looked at, and put back)
+    for kind, item, page_path in (
+        ("venues", "qingguo-lane", "/venues/qingguo-lane"),
+        ("tours", tour, f"/tours/{tour}"),
+    ):
+        where = f"/api/v1/galleries/{kind}/{item}"
         async with httpx.AsyncClient(base_url=live_server_url, headers=marketer["headers"], timeout=20) as http:
-            await http.put(venue, json={"photo_ids": before})
+            before = (await http.get(where)).json()["photo_ids"]
+            assert (await http.put(where, json={"photo_ids": ids[1:]})).status_code == 200
+        try:
+            await phone.open(page_path)
+            gallery = page.get_by_test_id("photo-gallery")
+            await gallery.wait_for()
+            await gallery.scroll_into_view_if_needed()
+            await gallery.locator("img.is-in").wait_for()
+            assert await gallery.locator("img").get_attribute("alt") == "老街夜景"
+            await shot(phone, f"{kind}-zh")
+        finally:
+            async with httpx.AsyncClient(base_url=live_server_url, headers=marketer["headers"], timeout=20) as http:
+                await http.put(where, json={"photo_ids": before})
     for path, ready in ((f"/events/{slug}", "photo-gallery"), ("/marketer/media", "photo-list")):
         await phone.open(path)
         await page.get_by_test_id(ready).wait_for()
