@@ -40,7 +40,7 @@ from backend.governance.case_bridge import merchant_district, on_case_changed
 from backend.governance.controllers import GovernanceController, TourGroupController
 from backend.governance.services import supervision
 from backend.governance.worker import gov_bridge
-from backend.lib import live_events
+from backend.lib import galleries, live_events
 from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.client_config import get_client_config
 from backend.lib.csrf import csrf_middleware
@@ -55,7 +55,8 @@ from backend.lib.security_headers import security_headers_hook
 from backend.lib.sketch_tiles import sketch_tile
 from backend.lib.stores import channels_plugin, close_redis, ping_redis, store_registry
 from backend.lib.web_shell import Shell, media_routes, pwa_routes, spa_fallback
-from backend.media.controllers import UploadController
+from backend.media.controllers import GalleryController, PhotoLibraryController, UploadController, photo_variant
+from backend.media.library import library
 from backend.media.pictures import picture_variant
 from backend.occupancy.popularity import recent_visitors
 from backend.occupancy.services import occupancy_changed
@@ -196,6 +197,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PlanController,
             CaseController,
             UploadController,
+            PhotoLibraryController,
+            GalleryController,
             MerchantController,
             CampaignController,
             MyCouponsController,
@@ -269,6 +272,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         event_catalog.configure(stores.get("cache"), settings.venue_cache_ttl_s)
         forecasts.configure(stores.get("cache"))
         publishing.second_reviewer = settings.publish_second_reviewer
+        # the photo library's galleries: set for items that exist, shown on the public pages (lib/galleries)
+        library.configure(publishing.item_exists)
+        galleries.configure(library.public_gallery)
         # search's index is rebuilt when content changes: its own version key, bumped on every publishing move
         search.configure(stores.get("cache"))
         if search.changed not in publishing.listeners:
@@ -311,6 +317,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             piccolo_admin_site,
             picture_variant,
             ImageServiceController,  # IIIF Image API: /iiif/{identifier}/…
+            photo_variant,
             sketch_tile,
             *media_routes(settings.content_dir),
             *schema_ui_routes(settings.pwa_dist),

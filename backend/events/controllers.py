@@ -14,7 +14,9 @@ from backend.events.calendars import event_calendar, events_calendar, personal_c
 from backend.events.schemas import ArticleKind, ArticleOut, CalendarTokenStatus, EventItem, EventOut, EventSort
 from backend.events.services import EventQuery, events
 from backend.events.times import parse_when
+from backend.lib import galleries
 from backend.lib.auth import PUBLIC, AuthUser
+from backend.lib.galleries import with_gallery
 from backend.lib.geo import parse_point
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
@@ -118,7 +120,9 @@ class EventController(Controller):
         lang: LangParam = None,
     ) -> EventOut:
         """One event: the given (or the next) occurrence and the upcoming ones."""
-        return await events.get(slug, request_lang(request, lang), occurrence_id)
+        chosen = request_lang(request, lang)
+        out = await events.get(slug, chosen, occurrence_id)
+        return with_gallery(out, await galleries.gallery("events", out.slug, chosen))
 
     @get("/{slug:str}/calendar.ics", media_type=ICS_MEDIA)
     async def event_ics(self, request: Request[Any, Any, State], slug: str, lang: LangParam = None) -> Response[bytes]:
@@ -219,4 +223,6 @@ class ArticleController(Controller):
 
     @get("/{slug:str}")
     async def get_article(self, request: Request[Any, Any, State], slug: str, lang: LangParam = None) -> ArticleOut:
-        return await get_article(slug, request_lang(request, lang))
+        chosen = request_lang(request, lang)
+        out = await get_article(slug, chosen)
+        return with_gallery(out, await galleries.gallery("articles", out.slug, chosen))

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, get_args
 import msgspec
 
 from backend.lib.content_urls import SafeUrl
+from backend.lib.galleries import GalleryIds, GalleryPhoto
 from backend.lib.geo import Point
 from backend.venues.schemas import District, Localised, LocationIn, Slug
 
@@ -105,6 +106,7 @@ class EventOut(msgspec.Struct, omit_defaults=True):
     currency: str = "CNY"
     rrule: str | None = None
     exdates: list[datetime] = []
+    gallery: list[GalleryPhoto] = []  # library photos (issue 21), on the event page only
     ticketing: EventTicketing | None = None  # an event that sells tickets (issue 18)
 
 
@@ -151,6 +153,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     exdates: list[datetime] = []
     price_fen: Fen = 0
     image: ImageRef | None = None
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -170,6 +173,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     exdates: list[datetime] | None = None
     price_fen: Fen | None = None
     image: ImageRef | None = None
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -217,6 +221,7 @@ class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Localised = Localised(zh="", en="")
     image: ImageRef | None = None
     venue_slugs: list[Slug] = []
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -227,6 +232,7 @@ class ArticlePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     body: Localised | None = None
     image: ImageRef | None = None
     venue_slugs: list[Slug] | None = None
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -255,6 +261,7 @@ class ArticleOut(msgspec.Struct, omit_defaults=True):
     image: str | None
     venue_slugs: list[str]
     published_at: datetime | None
+    gallery: list[GalleryPhoto] = []
 
 
 class CalendarTokenStatus(msgspec.Struct, omit_defaults=True):

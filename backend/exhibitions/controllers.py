@@ -15,7 +15,9 @@ from litestar.response import File, Redirect
 from backend.exhibitions import image_service
 from backend.exhibitions.schemas import ExhibitionOut
 from backend.exhibitions.services import exhibitions
+from backend.lib import galleries
 from backend.lib.auth import PUBLIC
+from backend.lib.galleries import with_gallery
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
 from backend.lib.problems import DomainError, problem
@@ -64,7 +66,9 @@ class ExhibitionController(Controller):
     @get("/{slug:str}")
     async def get_exhibition(self, request: Request, slug: str, lang: LangParam = None) -> ExhibitionOut:
         """One published exhibition with its items (label, date, commentary, image size, audio)."""
-        return await exhibitions.get(slug, request_lang(request, lang), base_url(request))
+        chosen = request_lang(request, lang)
+        out = await exhibitions.get(slug, chosen, base_url(request))
+        return with_gallery(out, await galleries.gallery("exhibitions", out.slug, chosen))
 
     @get("/{slug:str}/manifest.json")
     async def get_manifest(self, request: Request, slug: str) -> Response[dict[str, Any]]:

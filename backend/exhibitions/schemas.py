@@ -4,6 +4,8 @@ from typing import Annotated
 
 import msgspec
 
+from backend.lib.galleries import GalleryPhoto
+
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
 
 # The rights URIs IIIF Presentation 3.0 allows: Creative Commons licences and RightsStatements.org, over
@@ -44,6 +46,7 @@ class ExhibitionOut(msgspec.Struct, omit_defaults=True):
     sections: list[SectionOut]
     items: list[ItemOut] | None = None  # the detail only
     venue_slug: str | None = None
+    gallery: list[GalleryPhoto] = []  # library photos (issue 21), the detail only
 
 
 # ---- content files (content/exhibitions/*.toml) ----

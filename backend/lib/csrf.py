@@ -96,7 +96,9 @@ def _declared_encoding(handler: Any) -> str | None:
     data = signature.parameters.get("data") if signature is not None else None
     kwarg = getattr(data, "kwarg_definition", None)
     if isinstance(kwarg, BodyKwarg) and kwarg.media_type != RequestEncodingType.JSON:
-        return str(kwarg.media_type)
+        # the enum's value (`multipart/form-data`): str() of a str-Enum member is its name on Python 3.11
+        media_type = kwarg.media_type
+        return str(media_type.value if isinstance(media_type, RequestEncodingType) else media_type)
     return None
 
 

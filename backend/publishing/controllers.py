@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import Parameter
@@ -12,11 +13,21 @@ from backend.lib.auth import PUBLIC, AuthUser, require_roles
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset
 from backend.publishing.featured import FeaturedPage, public_lists
+from backend.media.library import GALLERY_KINDS, library
 from backend.publishing.schemas import TransitionIn, TransitionOut
 from backend.publishing.services import publishing
 
 LangParam = Annotated[str | None, Parameter(description="zh or en (default: Accept-Language, then zh)")]
 ItemId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+
+
+async def with_gallery_ids(kind: str, item: Any) -> Any:
+    """An events, articles, tours or exhibitions item with its `gallery` (photo ids in order)."""
+    if kind not in GALLERY_KINDS or not hasattr(item, "slug"):
+        return item
+    out: dict[str, Any] = msgspec.to_builtins(item)
+    out["gallery"] = await library.ids(kind, item.slug)
+    return out
 
 
 class PublishingController(Controller):
@@ -43,17 +54,18 @@ class PublishingController(Controller):
     async def create_item(self, request: Request[AuthUser, Token, State], kind: str) -> Any:
         """Create a draft."""
         data = publishing.decode(kind, await request.body())
-        return await publishing.create(kind, request.user, data)
+        return await with_gallery_ids(kind, await publishing.create(kind, request.user, data))
 
     @get("/{item_id:int}")
     async def get_item(self, kind: str, item_id: ItemId) -> Any:
-        return await publishing.get(kind, item_id)
+        """The item as the body would set it; `gallery` (library photo ids) for kinds that have one."""
+        return await with_gallery_ids(kind, await publishing.get(kind, item_id))
 
     @patch("/{item_id:int}")
     async def update_item(self, request: Request[AuthUser, Token, State], kind: str, item_id: ItemId) -> Any:
         """Change some fields (any state; a published item changes for the public at once)."""
         data = publishing.decode(kind, await request.body(), patch=True)
-        return await publishing.update(kind, item_id, data)
+        return await with_gallery_ids(kind, await publishing.update(kind, item_id, data))
 
     @delete("/{item_id:int}", status_code=HTTP_204_NO_CONTENT)
     async def delete_item(self, kind: str, item_id: ItemId) -> None:

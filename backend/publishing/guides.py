@@ -16,6 +16,7 @@ from typing import Annotated
 import msgspec
 
 from backend.exhibitions.schemas import RightsUri
+from backend.lib.galleries import GalleryIds
 from backend.venues.schemas import Localised, Slug
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
@@ -27,6 +28,7 @@ class TourIn(msgspec.Struct, forbid_unknown_fields=True):
     summary: Localised = Localised(zh="", en="")
     venue_slug: Slug | None = None
     duration_min: Minutes = 60
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -35,6 +37,7 @@ class TourPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     summary: Localised | None = None
     venue_slug: Slug | None = None
     duration_min: Minutes | None = None
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -60,6 +63,7 @@ class ExhibitionIn(msgspec.Struct, forbid_unknown_fields=True):
     summary: Localised = Localised(zh="", en="")
     attribution: Localised = Localised(zh="", en="")
     venue_slug: Slug | None = None
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 
@@ -69,6 +73,7 @@ class ExhibitionPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
     attribution: Localised | None = None
     rights: RightsUri | None = None
     venue_slug: Slug | None = None
+    gallery: GalleryIds | None = None
     publish_at: datetime | None = None
 
 

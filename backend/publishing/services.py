@@ -23,8 +23,10 @@ from backend.lib.clock import clock
 from backend.lib.db import is_unique_violation, write_transaction
 from backend.lib.problems import Conflict, Forbidden, InvalidInput, NotFound
 from backend.lib.publication import STATES, can_move, columns_of
+from backend.media.library import library
 from backend.publishing.schemas import TransitionIn, TransitionOut
 from backend.publishing.tables import Transition
+from backend.venues.services import catalog
 
 log = logging.getLogger("changxiang.publishing")
 
@@ -48,6 +50,12 @@ KINDS: dict[str, Publishable] = {}
 
 def register(kind: str, spec: Publishable) -> None:
     KINDS[kind] = spec
+
+
+async def _gallery_ids(data: msgspec.Struct) -> builtins.list[str] | None:
+    """The body's `gallery`, checked against the photo library (400 `unknown_photo`); None without one."""
+    ids = getattr(data, "gallery", None)
+    return None if ids is None else await library.check_ids(ids)
 
 
 def utc_now() -> datetime:
@@ -116,6 +124,7 @@ class PublishingService:
     async def create(self, kind: str, user: AuthUser, data: msgspec.Struct) -> msgspec.Struct:
         """A new item starts as a draft, whatever the body says."""
         spec = _kind(kind)
+        gallery = await _gallery_ids(data)
         cols = await spec.columns(data)
         publish_at = getattr(data, "publish_at", None)
         table = spec.table
@@ -133,17 +142,23 @@ class PublishingService:
             if is_unique_violation(exc):
                 raise Conflict("slug_taken", f"{cols.get('slug')!r} is taken") from None
             raise
-        return spec.out(await self._row(spec, rows[0]["id"]))
+        row = await self._row(spec, rows[0]["id"])
+        if gallery is not None:
+            await library.set_gallery(kind, row["slug"], gallery)
+        return spec.out(row)
 
     async def update(self, kind: str, item_id: int, data: msgspec.Struct) -> msgspec.Struct:
         spec = _kind(kind)
         current = await self._row(spec, item_id)
+        gallery = await _gallery_ids(data)
         cols = await spec.patch_columns(data, current)
         publish_at = getattr(data, "publish_at", None)
         if publish_at is not None:
             cols["publish_at"] = _aware(publish_at)
-        if not cols:
+        if not cols and gallery is None:
             raise InvalidInput("empty_patch", "nothing to change")
+        if gallery is not None:
+            await library.set_gallery(kind, current["slug"], gallery)
         table, pub = spec.table, columns_of(spec.table)
         values: dict[Column | str, Any] = {getattr(table, k): v for k, v in cols.items()}
         values[pub.updated_at] = utc_now()
@@ -161,6 +176,8 @@ class PublishingService:
         )
         if not deleted:
             raise Conflict("not_deletable", f"a {row['status']} item can't be deleted: archive it first")
+        if "slug" in row:
+            await library.set_gallery(kind, row["slug"], [])  # its photos may be deleted from the library now
         await self._changed(spec)
 
     async def transition(self, kind: str, item_id: int, user: AuthUser, data: TransitionIn) -> msgspec.Struct:
@@ -199,6 +216,17 @@ class PublishingService:
             )
         await self._changed(spec)
         return spec.out(await self._row(spec, item_id))
+
+    async def item_exists(self, kind: str, slug: str) -> bool:
+        """Is there a venue (kind `venues`) or an item of a publishable kind with this slug? (The photo
+        library asks before it sets a gallery.)"""
+        if kind == "venues":
+            return await catalog.record(slug) is not None
+        spec = KINDS.get(kind)
+        slug_column = getattr(spec.table, "slug", None) if spec is not None else None
+        if spec is None or slug_column is None:
+            return False
+        return bool(await spec.table.exists().where(slug_column == slug))
 
     async def history(self, kind: str, item_id: int) -> builtins.list[TransitionOut]:
         spec = _kind(kind)

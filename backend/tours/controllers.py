@@ -5,7 +5,9 @@ from typing import Annotated
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
+from backend.lib import galleries
 from backend.lib.auth import PUBLIC
+from backend.lib.galleries import with_gallery
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
 from backend.tours.schemas import PoiOut, TourOut
@@ -29,7 +31,9 @@ class TourController(Controller):
     @get("/{slug:str}")
     async def get_tour(self, request: Request, slug: str, lang: LangParam = None) -> TourOut:
         """One published tour."""
-        return await tours.get(slug, request_lang(request, lang))
+        chosen = request_lang(request, lang)
+        out = await tours.get(slug, chosen)
+        return with_gallery(out, await galleries.gallery("tours", out.slug, chosen))
 
 
 class PoiController(Controller):

@@ -5,6 +5,7 @@ from typing import Annotated
 import msgspec
 
 from backend.lib.content_urls import SafeUrl
+from backend.lib.galleries import GalleryPhoto
 from backend.lib.geo import Point
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
@@ -38,6 +39,7 @@ class TourOut(msgspec.Struct, omit_defaults=True):
     stops: list[StopOut]
     images: list[str]
     venue_slug: str | None = None
+    gallery: list[GalleryPhoto] = []  # library photos (issue 21), on the tour page only
 
 
 class TourOnPoi(msgspec.Struct):

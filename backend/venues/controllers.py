@@ -6,7 +6,9 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import Parameter
 
+from backend.lib import galleries
 from backend.lib.auth import PUBLIC
+from backend.lib.galleries import with_gallery
 from backend.lib.geo import parse_point
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
@@ -55,4 +57,6 @@ class VenueController(Controller):
     @get("/{slug:str}")
     async def get_venue(self, request: Request[Any, Any, State], slug: str, lang: LangParam = None) -> VenueOut:
         """One venue, with its live status."""
-        return await catalog.get(slug, request_lang(request, lang))
+        chosen = request_lang(request, lang)
+        out = await catalog.get(slug, chosen)
+        return with_gallery(out, await galleries.gallery("venues", out.slug, chosen))

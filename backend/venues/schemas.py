@@ -6,6 +6,7 @@ from typing import Annotated, Literal, get_args
 import msgspec
 
 from backend.lib.content_urls import SafeUrl
+from backend.lib.galleries import GalleryPhoto
 from backend.lib.geo import Point
 
 Category = Literal[
@@ -98,6 +99,7 @@ class VenueOut(msgspec.Struct, omit_defaults=True):
     website: str | None = None
     distance_m: float | None = None
     alerts: list[VenueAlert] = []
+    gallery: list[GalleryPhoto] = []  # library photos (issue 21), on the venue page only
 
 
 # ---- content files (content/venues.toml) ----

@@ -848,3 +848,6 @@ for (const l of LANGS) Object.assign(messages[l], iiifStrings[l])
 // editors' picks (home, /marketer/featured) and the staff member's today figures (我的)
 import featuredStrings from './i18n/featured.js'
 for (const l of LANGS) Object.assign(messages[l], featuredStrings[l])
+// the marketers' photo library (/marketer/media) and the photo galleries of content pages (issue 21)
+import mediaStrings from './i18n/media.js'
+for (const l of LANGS) Object.assign(messages[l], mediaStrings[l])

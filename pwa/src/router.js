@@ -200,6 +200,12 @@ const routes = [
     meta: { title: 'shows.title', tab: 'home', detail: true },
   },
   {
+    path: '/marketer/media',
+    name: 'marketer-media',
+    component: () => import('./views/MarketerMediaView.vue'),
+    meta: { title: 'media.title', tab: 'me', detail: true, roles: ['marketer'] },
+  },
+  {
     path: '/marketer/:kind(events|articles)/:id(new|\\d+)',
     name: 'marketer-edit',
     component: () => import('./views/MarketerEditView.vue'),

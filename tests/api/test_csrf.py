@@ -105,3 +105,14 @@ async def test_a_foreign_page_can_not_sign_a_visitor_in(client, make_account):
     again = await client.post("/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"})
     assert again.status_code == 200
     client.cookies.clear()
+
+
+async def test_the_apps_own_pages_upload_a_photo_with_the_cookie(client, signed_in):
+    """A route that declares multipart takes it from the app's own pages (the PWA's photo uploads); it used to
+    be refused, the declared encoding compared by the enum's name."""
+    from tests.api.upload_helpers import photo_with_gps
+
+    files = {"file": ("p.jpg", photo_with_gps(), "image/jpeg")}
+    res = await client.post("/api/v1/uploads", files=files, headers={"Origin": OWN})
+    assert res.status_code == 201, res.text
+    assert_csrf_rejected(await client.post("/api/v1/uploads", files=files, headers={"Origin": FOREIGN}))

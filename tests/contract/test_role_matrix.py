@@ -162,6 +162,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id:str}/attachments/{upload_id:str}"): Rule(USER, "/api/v1/cases/nope/attachments/x"),
     ("POST", "/api/v1/uploads"): Rule(USER, json={}),
     ("GET", "/api/v1/uploads/{upload_id:str}"): Rule(USER, "/api/v1/uploads/nope"),
+    # the marketers' photo library and galleries (issue 21); the photos themselves are public
+    ("POST", "/api/v1/photos"): Rule(MARKETING, json={}),
+    ("GET", "/api/v1/photos"): Rule(MARKETING),
+    ("GET", "/api/v1/photos/{photo_id:str}"): Rule(MARKETING, "/api/v1/photos/nope"),
+    ("PATCH", "/api/v1/photos/{photo_id:str}"): Rule(MARKETING, "/api/v1/photos/nope", json={"credit": "x"}),
+    ("DELETE", "/api/v1/photos/{photo_id:str}"): Rule(MARKETING, "/api/v1/photos/nope"),
+    ("GET", "/api/v1/galleries/{kind:str}/{slug:str}"): Rule(MARKETING, f"/api/v1/galleries/venues/{HERE}"),
+    ("PUT", "/api/v1/galleries/{kind:str}/{slug:str}"): Rule(
+        MARKETING, "/api/v1/galleries/venues/no-such-venue", json={"photo_ids": []}
+    ),
+    ("GET", "/media/p/{photo_id:str}/{name:str}"): Rule(PUBLIC, "/media/p/nope/640.webp"),
+    ("GET", "/venues/{slug:str}"): Rule(PUBLIC, f"/venues/{HERE}"),  # the venue page's shell (was missing)
+    ("HEAD", "/media/p/{photo_id:str}/{name:str}"): Rule(PUBLIC, "/media/p/nope/640.webp"),
     # payments and partner feeds
     ("POST", "/api/v1/payments/stripe/webhook"): Rule(PARTNER, json={}),
     ("POST", "/api/v1/amenities/status"): Rule(PARTNER, json={"evses": []}),
