@@ -12,8 +12,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from backend.lib.auth import PUBLIC, AuthUser, require_roles
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset
-from backend.publishing.featured import FeaturedPage, public_lists
 from backend.media.library import GALLERY_KINDS, library
+from backend.publishing.featured import FeaturedPage, public_lists
 from backend.publishing.schemas import TransitionIn, TransitionOut
 from backend.publishing.services import publishing
 

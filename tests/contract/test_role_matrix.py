@@ -124,7 +124,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("ASGI", "/admin"): Rule(MARKETING, "/admin/"),
     ("GET", "/api/v1/featured"): Rule(PUBLIC),  # editors' picks, as the public reads them
-    ("GET", "/venues/{slug:str}"): Rule(PUBLIC, f"/venues/{HERE}"),  # a venue's page: the app shell
     # supervision platform, walk-ins, tour groups, open data, messages
     ("GET", "/api/v1/gov/occupancy"): Rule(roles("governance")),
     ("GET", "/api/v1/gov/occupancy/stream"): Rule(roles("governance"), stream=True),
@@ -173,7 +172,6 @@ RULES: dict[tuple[str, str], Rule] = {
         MARKETING, "/api/v1/galleries/venues/no-such-venue", json={"photo_ids": []}
     ),
     ("GET", "/media/p/{photo_id:str}/{name:str}"): Rule(PUBLIC, "/media/p/nope/640.webp"),
-    ("GET", "/venues/{slug:str}"): Rule(PUBLIC, f"/venues/{HERE}"),  # the venue page's shell (was missing)
     ("HEAD", "/media/p/{photo_id:str}/{name:str}"): Rule(PUBLIC, "/media/p/nope/640.webp"),
     # payments and partner feeds
     ("POST", "/api/v1/payments/stripe/webhook"): Rule(PARTNER, json={}),
