@@ -75,8 +75,12 @@ async def test_the_venue_page_shows_the_forecast_chart_best_times_and_slot_level
     await page.wait_for_function(
         "[...document.querySelectorAll('[data-testid=day]')].every(d => d.dataset.state !== 'loading')"
     )
-    tomorrow = (date.fromisoformat(await days.first.get_attribute("data-date")) + timedelta(days=1)).isoformat()
-    open_day = page.locator(f"[data-testid=day][data-state=open]:not([data-date='{tomorrow}'])").first
+    # not the first forecast day (today: only its remaining slots, after midday fewer than four) nor tomorrow
+    first = await days.first.get_attribute("data-date")
+    tomorrow = (date.fromisoformat(first) + timedelta(days=1)).isoformat()
+    open_day = page.locator(
+        f"[data-testid=day][data-state=open]:not([data-date='{first}']):not([data-date='{tomorrow}'])"
+    ).first
     await open_day.click()
     await page.get_by_test_id("slot-level").first.wait_for(state="visible")
     assert await page.get_by_test_id("slot-level").count() >= 4
