@@ -179,3 +179,37 @@ async def test_a_marketer_creates_a_voucher_campaign_and_a_second_publishes_it(p
     assert [(m["to_state"], m["user_id"]) for m in log] == [("in_review", author["id"]), ("published", reviewer["id"])]
     await look_in_other_modes(phone, f"/marketer/campaigns/{campaign_id}", "campaign-form", "campaign")
     assert not phone.errors, phone.errors
+
+
+async def test_an_exhibition_page_shows_its_library_gallery(phone: Phone, live_server_url) -> None:
+    """The exhibition's own photos (issue 21: `gallery` on GET /exhibitions/{slug}) under its objects."""
+    from tests.e2e.test_exhibition_zoom import EXHIBITION
+    from tests.e2e.test_media_library import phone_photo
+
+    marketer = await live_account(live_server_url, "marketer", name="市场部")
+    where = f"/api/v1/galleries/exhibitions/{EXHIBITION}"
+    async with httpx.AsyncClient(base_url=live_server_url, headers=marketer["headers"], timeout=20) as http:
+        photo = await http.post(
+            "/api/v1/photos",
+            data={"alt_zh": "展厅一角", "alt_en": "A corner of the hall", "credit": "常州文旅"},
+            files={"file": ("hall.jpg", phone_photo(), "image/jpeg")},
+        )
+        assert photo.status_code == 201, photo.text
+        before = (await http.get(where)).json()["photo_ids"]
+        assert (await http.put(where, json={"photo_ids": [photo.json()["id"]]})).status_code == 200
+    try:
+        page = phone.page
+        await phone.open(f"/exhibitions/{EXHIBITION}")
+        gallery = page.get_by_test_id("photo-gallery")
+        await gallery.wait_for()
+        await gallery.scroll_into_view_if_needed()
+        assert await gallery.locator("img").get_attribute("alt") == "展厅一角"
+        assert "常州文旅" in await gallery.inner_text()
+        await gallery.locator("img.is-in").wait_for()
+        await shot(phone, "exhibition-gallery-zh")
+        await no_serious_violations(phone)
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        async with httpx.AsyncClient(base_url=live_server_url, headers=marketer["headers"], timeout=20) as http:
+            assert (await http.put(where, json={"photo_ids": before})).status_code == 200
+    assert not phone.errors, phone.errors
