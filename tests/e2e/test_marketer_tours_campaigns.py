@@ -181,6 +181,45 @@ async def test_a_marketer_creates_a_voucher_campaign_and_a_second_publishes_it(p
     assert not phone.errors, phone.errors
 
 
+async def test_a_card_campaign_lists_its_venues_and_the_server_checks_the_kind(phone: Phone, live_server_url) -> None:
+    """A residents' card: venues picked on the phone, no face value; the list screen shows it under 礼遇活动."""
+    author = await live_account(live_server_url, "marketer", name="市场部")
+    tag = uuid.uuid4().hex[:6]
+    page = phone.page
+    await sign_in(phone, author)
+    await phone.open("/marketer/campaigns/new")
+    await page.get_by_test_id("campaign-form").wait_for()
+    await page.get_by_test_id("title-zh").locator("input").fill(f"惠民卡{tag}")
+    await page.get_by_test_id("title-en").locator("input").fill(f"Residents' card {tag}")
+    await page.get_by_test_id("kind-card").check()
+    await page.get_by_test_id("editor-save").click()
+    await page.get_by_text("惠民卡至少选择一个场馆").wait_for()
+    await page.get_by_test_id("venue-changzhou-museum").check()
+    await page.get_by_test_id("venue-qingguo-lane").check()
+    await pick(page, "release_at")
+    await pick(page, "valid_from")
+    await pick(page, "valid_until")
+    preview = page.get_by_test_id("campaign-preview")
+    assert await preview.get_by_test_id("preview-value").inner_text() == "惠民卡"
+    await preview.get_by_text("常州博物馆").wait_for()
+    await page.get_by_test_id("editor-save").click()
+    await page.wait_for_url(re.compile(r"/marketer/campaigns/\d+$"))
+    campaign_id = int(page.url.rsplit("/", 1)[1])
+    async with httpx.AsyncClient(base_url=live_server_url, headers=author["headers"]) as http:
+        saved = (await http.get(f"/api/v1/admin/campaigns/{campaign_id}")).json()
+    assert (saved["kind"], saved["face_value_fen"], saved["card_venue_slugs"]) == (
+        "card",
+        0,
+        ["changzhou-museum", "qingguo-lane"],
+    )
+    await phone.open("/marketer?kind=campaigns")
+    await page.get_by_test_id(f"edit-{campaign_id}").get_by_text(f"惠民卡{tag}").wait_for()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await no_serious_violations(phone)
+    await shot(phone, "marketer-list-zh")
+    assert not phone.errors, phone.errors
+
+
 async def test_an_exhibition_page_shows_its_library_gallery(phone: Phone, live_server_url) -> None:
     """The exhibition's own photos (issue 21: `gallery` on GET /exhibitions/{slug}) under its objects."""
     from tests.e2e.test_exhibition_zoom import EXHIBITION
