@@ -851,3 +851,6 @@ for (const l of LANGS) Object.assign(messages[l], featuredStrings[l])
 // the marketers' photo library (/marketer/media) and the photo galleries of content pages (issue 21)
 import mediaStrings from './i18n/media.js'
 for (const l of LANGS) Object.assign(messages[l], mediaStrings[l])
+// the marketers' phone editors for tours' texts and campaigns (vouchers and cards) (issue 21, item 6)
+import editorStrings from './i18n/editor.js'
+for (const l of LANGS) Object.assign(messages[l], editorStrings[l])

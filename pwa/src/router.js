@@ -206,7 +206,7 @@ const routes = [
     meta: { title: 'media.title', tab: 'me', detail: true, roles: ['marketer'] },
   },
   {
-    path: '/marketer/:kind(events|articles)/:id(new|\\d+)',
+    path: '/marketer/:kind(events|articles|tours)/:id(new|\\d+)',
     name: 'marketer-edit',
     component: () => import('./views/MarketerEditView.vue'),
     meta: { title: 'marketer.title', tab: 'me', detail: true, roles: ['marketer'] },
@@ -216,6 +216,12 @@ const routes = [
     name: 'marketer-featured',
     component: () => import('./views/MarketerFeaturedView.vue'),
     meta: { title: 'marketer.featured', tab: 'me', detail: true, roles: ['marketer'] },
+  },
+  {
+    path: '/marketer/campaigns/:id(new|\\d+)',
+    name: 'marketer-campaign',
+    component: () => import('./views/MarketerCampaignView.vue'),
+    meta: { title: 'marketer.campaigns', tab: 'me', detail: true, roles: ['marketer'] },
   },
   {
     path: '/:pathMatch(.*)*',
