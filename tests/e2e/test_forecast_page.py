@@ -75,12 +75,11 @@ async def test_the_venue_page_shows_the_forecast_chart_best_times_and_slot_level
     await page.wait_for_function(
         "[...document.querySelectorAll('[data-testid=day]')].every(d => d.dataset.state !== 'loading')"
     )
-    # not the first forecast day (today: only its remaining slots, after midday fewer than four) nor tomorrow
-    first = await days.first.get_attribute("data-date")
-    tomorrow = (date.fromisoformat(first) + timedelta(days=1)).isoformat()
-    open_day = page.locator(
-        f"[data-testid=day][data-state=open]:not([data-date='{first}']):not([data-date='{tomorrow}'])"
-    ).first
+    # a whole day the forecast covers: from its third listed day on (never today, which has only its remaining
+    # slots, fewer than four after 14:00; the forecast's list may start today or tomorrow)
+    dates = [await days.nth(i).get_attribute("data-date") for i in range(await days.count())]
+    assert max(dates) > (date.today() + timedelta(days=2)).isoformat(), dates
+    open_day = page.locator(", ".join(f"[data-testid=day][data-state=open][data-date='{d}']" for d in dates[2:])).first
     await open_day.click()
     await page.get_by_test_id("slot-level").first.wait_for(state="visible")
     assert await page.get_by_test_id("slot-level").count() >= 4
