@@ -17,7 +17,6 @@ viewers (OpenSeadragon in the app, Mirador anywhere) load tiles instead of the w
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 import os
@@ -49,7 +48,6 @@ _REGION_PX = re.compile(rf"^{_INT},{_INT},{_INT},{_INT}\Z")
 _REGION_PCT = re.compile(rf"^pct:{_NUM},{_NUM},{_NUM},{_NUM}\Z")
 _SIZE_WH = re.compile(rf"^(!)?{_INT}?,{_INT}?\Z")
 _SIZE_PCT = re.compile(rf"^pct:{_NUM}\Z")
-_locks: dict[str, asyncio.Lock] = {}
 
 
 def identifier_for(image: str) -> str | None:
@@ -297,17 +295,7 @@ async def image(src: Path, identifier: str, request: ImageRequest, cache_dir: Pa
     if not request.listed:
         return await offload.cpu(cut, src, request)
     dst = cache_path(cache_dir, identifier, request)
-    if _fresh(src, dst):
-        return dst
-    key = str(dst)
-    lock = _locks.setdefault(key, asyncio.Lock())
-    try:
-        async with lock:
-            if not _fresh(src, dst):
-                await offload.cpu(_cut_and_keep, src, request, dst)
-    finally:
-        if not lock.locked() and _locks.get(key) is lock:
-            del _locks[key]
+    await offload.make_once(str(dst), lambda: _fresh(src, dst), lambda: offload.cpu(_cut_and_keep, src, request, dst))
     return dst
 
 

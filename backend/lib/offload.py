@@ -15,8 +15,9 @@ The limiter belongs to the event loop that first used it (tests run one loop per
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar, TypeVarTuple
 
 import anyio
@@ -40,3 +41,22 @@ def limiter() -> anyio.CapacityLimiter:
 async def cpu(fn: Callable[[*Ts], T], *args: *Ts) -> T:
     """`fn(*args)`, computed in a worker thread (at most CPU_SLOTS at once); the caller's task waits."""
     return await anyio.to_thread.run_sync(fn, *args, limiter=limiter())
+
+
+_making: dict[str, asyncio.Lock] = {}
+
+
+async def make_once(key: str, ready: Callable[[], bool], make: Callable[[], Awaitable[object]]) -> None:
+    """Run `make()` unless `ready()`, one at a time per `key` in this process: whoever asks while it runs waits
+    for it and then finds it ready (a picture variant or a deep-zoom tile cut once, however many ask at once).
+    The key's lock is dropped once nobody holds it, so the table does not grow with every file ever made."""
+    if ready():
+        return
+    lock = _making.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            if not ready():
+                await make()
+    finally:
+        if not lock.locked() and _making.get(key) is lock:
+            del _making[key]

@@ -17,7 +17,6 @@ responsive variants, and the galleries of venues, events, articles, tours and ex
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import io
@@ -53,8 +52,6 @@ PHOTO_URL = "/media/p/{id}/{width}.{ext}"
 IMMUTABLE = "public, max-age=31536000, immutable"
 FORMATS = {"webp": "image/webp", "avif": "image/avif", "jpg": "image/jpeg"}
 PLACEHOLDER_WIDTH = 16
-
-_locks: dict[str, asyncio.Lock] = {}
 
 
 def avif_supported() -> bool:
@@ -305,15 +302,18 @@ class PhotoLibrary:
         row = await Photo.select(Photo.width, Photo.storage_key).where(Photo.public_id == key).first()
         if row is None or width not in widths_for(row["width"]):
             return None
-        lock = _locks.setdefault(str(dst), asyncio.Lock())
-        async with lock:
-            if not dst.is_file():
-                data = await media.storage.get(row["storage_key"])
-                if data is None:
-                    return None
-                await offload.cpu(make_photo_variant, data, dst, width, ext)
-        _locks.pop(str(dst), None)
-        return dst, FORMATS[ext]
+        lost = False
+
+        async def make() -> None:
+            nonlocal lost
+            data = await media.storage.get(row["storage_key"])
+            if data is None:  # the original is gone from storage
+                lost = True
+                return
+            await offload.cpu(make_photo_variant, data, dst, width, ext)
+
+        await offload.make_once(str(dst), dst.is_file, make)
+        return None if lost else (dst, FORMATS[ext])
 
     # ---- galleries
 

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
@@ -38,7 +37,6 @@ PICTURE_SUFFIXES = (".webp", ".png", ".jpg", ".jpeg")
 ILLUSTRATIONS = "illustrations"
 CACHE_CONTROL = "public, max-age=604800"
 _SAFE = re.compile(r"^(?!.*(?:\.\.|//))[A-Za-z0-9._~/-]+\Z")
-_locks: dict[str, asyncio.Lock] = {}
 
 
 def variant_path(cache_dir: Path, width: int, rel: str) -> Path:
@@ -99,12 +97,7 @@ async def ensure_variant(media_dir: Path, cache_dir: Path, width: int, rel: str)
     if not src.is_file():
         return None
     dst = variant_path(cache_dir, width, rel)
-    if _fresh(src, dst):
-        return dst
-    lock = _locks.setdefault(f"{width}/{rel}", asyncio.Lock())
-    async with lock:
-        if not _fresh(src, dst):
-            await offload.cpu(make_variant, src, dst, width)
+    await offload.make_once(str(dst), lambda: _fresh(src, dst), lambda: offload.cpu(make_variant, src, dst, width))
     return dst
 
 
