@@ -8,11 +8,21 @@ Run: `.venv/bin/pytest -m e2e tests/e2e/test_discovery.py`.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import Phone
+
+SHOTS = os.environ.get("CX_SCREENSHOTS")
+
+
+async def shot(phone: Phone, name: str) -> None:
+    if SHOTS:  # Playwright creates the folder
+        await phone.page.screenshot(path=str(Path(SHOTS) / f"discovery-{name}.png"), full_page=False)
+
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
@@ -47,6 +57,7 @@ async def test_home_leads_with_open_calm_places_and_whats_on(phone: Phone) -> No
     srcs = await page.eval_on_selector_all("[data-testid=home-featured] img", "els => els.map(e => e.currentSrc)")
     assert all("/media/w/320/illustrations/venues/" in s for s in srcs), srcs  # the small size for a 92 px tile
     assert not phone.errors, phone.errors
+    await shot(phone, "home-zh")
 
 
 async def test_the_venue_list_sorts_by_distance_and_shows_it(browser, live_server_url) -> None:
@@ -68,6 +79,14 @@ async def test_the_venue_list_sorts_by_distance_and_shows_it(browser, live_serve
         assert await first.get_by_test_id("venue-name").inner_text() == items[0]["name"]
         assert re.search(r"距您 \d+ m|距您 \d+(\.\d)? km", await first.inner_text())
         assert not phone.errors, phone.errors
+        await shot(phone, "venues-zh")
+        if SHOTS:  # the same list in English, then in large text
+            for key, value, name in (("cx.lang", "en", "venues-en"), ("cx.largeText", "1", "venues-large")):
+                await page.evaluate(f"localStorage.setItem('{key}', '{value}')")
+                await page.reload()
+                await page.get_by_test_id("venue-card").first.wait_for()
+                await page.wait_for_load_state("networkidle")
+                await shot(phone, name)
     finally:
         await phone.context.close()
 
@@ -82,3 +101,4 @@ async def test_a_venue_page_shows_its_picture_marked_as_an_illustration(phone: P
     assert "插画" in (await hero.get_attribute("alt"))
     assert "/media/w/" in await hero.evaluate("i => i.currentSrc")  # a responsive size, not the original
     assert await page.locator(".detail__hero .thumb__mark").inner_text() == "插画"
+    await shot(phone, "venue-zh")
