@@ -6,6 +6,7 @@ booking is required, its expected comfort and its value to this party (docs/plan
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -80,6 +81,8 @@ class Info:
     interest: str | None  # the interest it matches
     family: bool
     step_free: bool
+    # an event's real times by the minute the plan gives it: the plan works in whole minutes that cover them
+    exact: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def title(self, lang: Lang) -> str:
         return self.titles[0] if lang == "zh" else self.titles[1]
@@ -274,6 +277,8 @@ class CandidateBuilder:
                 continue
             title = titles(r["title_zh"], r["title_en"])
             duration = int(rec.duration.total_seconds() // 60)
+            if any(s.second or s.microsecond for s in starts) or rec.duration.total_seconds() % 60:
+                duration = math.ceil(rec.duration.total_seconds() / 60) + 1  # whole minutes that hold it
             spans = [(_minute(s, p.day), _minute(s, p.day) + duration) for s in starts]
             category, tags = r["category"], [r["category"]]
             value = _value("event", category, tags, p, r["price_fen"], 0.5)
@@ -296,7 +301,9 @@ class CandidateBuilder:
                     fixed_starts=fixed,
                     comfort=self.outlook.of(venue_slug) if venue_slug else (),
                 )
-                self.pool.add(candidate, self._info(title, venue_slug, r["price_fen"], False, category, tags))
+                info = self._info(title, venue_slug, r["price_fen"], False, category, tags)
+                info.exact.update({_minute(s, p.day): (s, s + rec.duration) for s in starts})
+                self.pool.add(candidate, info)
                 continue
             # a long event (an exhibition, a fair): visited for a while, inside the venue's hours
             windows = tuple(w for a, b in spans for w in _clip(((a, b),), 0, DAY_MIN))

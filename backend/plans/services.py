@@ -215,12 +215,13 @@ class PlanService:
         return out
 
     def _item(self, day: date, c: Candidate, info: Info, step: Placed, lang: Lang) -> PlanItem:
+        starts_at, ends_at = info.exact.get(step.start) or (_at(day, step.start), _at(day, step.end))
         return PlanItem(
             kind=c.kind,
             slug=c.slug,
             title=info.title(lang),
-            starts_at=_at(day, step.start),
-            ends_at=_at(day, step.end),
+            starts_at=starts_at,
+            ends_at=ends_at,
             travel=Travel(mode=step.leg.mode, minutes=step.leg.minutes, distance_m=step.leg.distance_m),
             why=wording.why_item(c, info, step, lang),
             location=c.entry,

@@ -376,3 +376,37 @@ async def test_a_plan_for_today_never_starts_a_moment_in_the_past(client):
     started = [w for w in plan["warnings"] if w["code"] == "started_now"]
     assert started and "10:05" in started[0]["message"], plan["warnings"]
     assert all(datetime.fromisoformat(i["starts_at"]) >= clock.now() for i in plan["items"]), plan["items"]
+
+
+async def test_an_event_off_the_whole_minute_is_planned_at_its_real_time(client, make_account):
+    """Seen on CI: a marketer's event stored at 15:45:10 was planned at 15:45:00 (the planner works in whole
+    minutes). The plan now holds the event's real start and end, inside whole minutes that cover them."""
+    h = (await make_account("marketer"))["headers"]
+    day = next_saturday()
+    start = datetime(day.year, day.month, day.day, 14, 30, 10, tzinfo=CITY_TZ)
+    slug = f"test-{random.getrandbits(40):010x}"
+    body = {
+        "slug": slug,
+        "title": {"zh": "评弹小场", "en": "A pingtan hour"},
+        "summary": {"zh": "青果巷里的一场小型评弹演出", "en": "A small pingtan show in Qingguo Lane"},
+        "category": "performance",
+        "venue_slug": "qingguo-lane",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=90, seconds=20)).isoformat(),  # not whole minutes either
+        "price_fen": 0,
+    }
+    item = await client.post("/api/v1/admin/events", json=body, headers=h)
+    assert item.status_code == 201, item.text
+    for to in ("in_review", "published"):
+        moved = await client.post(f"/api/v1/admin/events/{item.json()['id']}/transition", json={"to": to}, headers=h)
+        assert moved.status_code == 200, moved.text
+    plan_req = plan_body(day, start={"lat": 31.7765, "lng": 119.9585}, start_time="14:20", end_time="16:10")
+    plan_req["interests"] = ["performance"]
+    res = await client.post("/api/v1/plans", json=plan_req)
+    assert res.status_code == 201, res.text
+    plan = res.json()
+    ours = [i for i in plan["items"] if i.get("slug") == slug]
+    assert ours, plan["items"]
+    length = timedelta(minutes=90, seconds=20)
+    assert parse(ours[0]["starts_at"]) == start and parse(ours[0]["ends_at"]) == start + length
+    await assert_feasible(plan, plan_req, clock.now())
