@@ -29,10 +29,14 @@ class WrkResult:
     errors: int
     requests: int = 0
     cpu_us_per_request: float | None = None  # the server's CPU (its process and workers), from /proc
+    db_cpu_us_per_request: float | None = None  # PostgreSQL's processes on this machine, from /proc
 
     @property
     def cpu_note(self) -> str:
-        return "" if self.cpu_us_per_request is None else f"; server CPU {self.cpu_us_per_request:.0f} µs/req"
+        if self.cpu_us_per_request is None:
+            return ""
+        db = "" if self.db_cpu_us_per_request is None else f" + database {self.db_cpu_us_per_request:.0f}"
+        return f"; CPU/op: server {self.cpu_us_per_request:.0f}{db} µs"
 
 
 # url -> the server process answering there (its CPU is read around each wrk run)
@@ -40,18 +44,36 @@ _SERVERS: dict[str, subprocess.Popen[bytes]] = {}
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _proc_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """(pid, command name, the fields after it) of every process, from /proc."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        yield int(stat.parent.name), head.split("(", 1)[1], tail.split()
+
+
 def _cpu_s(pid: int) -> float:
     """CPU seconds (user + system) of `pid` and its live children (uvicorn's workers), from /proc."""
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        this, parent = int(stat.parent.name), int(fields[1])
-        if this == pid or parent == pid:
+    for this, _, fields in _proc_stats():
+        if this == pid or int(fields[1]) == pid:
             total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
     return total
+
+
+def db_cpu_s() -> float | None:
+    """CPU seconds PostgreSQL's processes on this machine have used so far (its backends serve the bench
+    server; None: SQLite, which runs inside the server and is counted there, or a database elsewhere)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not any(h in url for h in ("127.0.0.1", "localhost", "@/")):
+        return None
+    return sum(
+        (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        for _, name, fields in _proc_stats()
+        if name == "postgres" or name.startswith("postgres:")
+    )
 
 
 def server_cpu_s(url: str) -> float | None:
@@ -63,11 +85,13 @@ def server_cpu_s(url: str) -> float | None:
 
 
 def _with_cpu(url: str, run: Callable[[], WrkResult]) -> WrkResult:
-    before = server_cpu_s(url)
+    before, db_before = server_cpu_s(url), db_cpu_s()
     result = run()
-    after = server_cpu_s(url)
+    after, db_after = server_cpu_s(url), db_cpu_s()
     if before is not None and after is not None and result.requests:
         result.cpu_us_per_request = (after - before) / result.requests * 1e6
+        if db_before is not None and db_after is not None:
+            result.db_cpu_us_per_request = (db_after - db_before) / result.requests * 1e6
     return result
 
 
@@ -140,6 +164,59 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
             proc.wait(5)
 
 
+_FLOOR = (
+    "import sys, uvicorn; uvicorn.run('bench.bare_litestar:app', host='127.0.0.1', port=int(sys.argv[1]), "
+    "workers=int(sys.argv[2]), proxy_headers=False, log_config=None, access_log=False, log_level='warning')"
+)
+
+
+@contextmanager
+def floor_server(samples: dict[str, bytes] | None = None, workers: int = 1) -> Iterator[str]:
+    """The floors' bare Litestar app (bench/bare_litestar.py) on `changxiang run`'s uvicorn settings and
+    worker count; `samples` are responses of ours (by route name) it answers with: the same sizes."""
+    port = _free_port()
+    env = os.environ.copy()
+    if samples:
+        fd, path = tempfile.mkstemp(prefix="changxiang-floor-", suffix=".json")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"{" + b",".join(b'"%s":%s' % (k.encode(), v) for k, v in samples.items()) + b"}")
+        env["CX_FLOOR_SAMPLES"] = path
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _FLOOR, str(port), str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    _SERVERS[url] = proc
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the floors' bare Litestar server did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        _SERVERS.pop(url, None)
+        proc.terminate()
+        proc.wait(15)
+        if samples:
+            os.unlink(env["CX_FLOOR_SAMPLES"])
+
+
+def against_floor(op: WrkResult, floor: WrkResult, healthz: WrkResult, floor_extra_s: float = 0.0) -> str:
+    """The note of an operation: its fraction of its floor (the floor route's time per request plus
+    `floor_extra_s`, work timed alone that the operation cannot skip) and of /healthz, and its CPU."""
+    floor_rate = 1 / (1 / floor.requests_per_s + floor_extra_s)
+    return (
+        f"÷ floor {op.requests_per_s / floor_rate:.2f} (floor {floor_rate:,.0f}/s), "
+        f"÷ healthz {op.requests_per_s / healthz.requests_per_s:.2f}; p50 {op.p50_ms:.1f} ms, "
+        f"p99 {op.p99_ms:.1f} ms, non-2xx {op.non_2xx}{op.cpu_note}"
+    )
+
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -196,13 +273,19 @@ def parse_wrk(out: str) -> WrkResult:
 
 def interleaved(base_url: str, paths: dict[str, str], rounds: int = 3, seconds: int = 4) -> dict[str, WrkResult]:
     """Measure each path `rounds` times, interleaved so drift hits all alike; keep each path's median run."""
-    runs: dict[str, list[WrkResult]] = {name: [] for name in paths}
     for path in paths.values():  # warm-up
         wrk(base_url + path, seconds=1)
+    return medians({name: lambda p=path: wrk(base_url + p, seconds=seconds) for name, path in paths.items()}, rounds)
+
+
+def medians(runs: dict[str, Callable[[], WrkResult]], rounds: int = 3) -> dict[str, WrkResult]:
+    """Each run `rounds` times, interleaved (an operation, its floor, /healthz, ...) so that drift on a
+    shared machine hits all alike; each one's median run by rate."""
+    results: dict[str, list[WrkResult]] = {name: [] for name in runs}
     for _ in range(rounds):
-        for name, path in paths.items():
-            runs[name].append(wrk(base_url + path, seconds=seconds))
-    return {name: sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2] for name, results in runs.items()}
+        for name, run in runs.items():
+            results[name].append(run())
+    return {name: sorted(rs, key=lambda r: r.requests_per_s)[len(rs) // 2] for name, rs in results.items()}
 
 
 async def post_many(

@@ -1,53 +1,18 @@
 """Our /healthz against a bare Litestar app's (issue 10, item 8: ratio ≥ 0.6), same uvicorn settings as
-`changxiang run` (one worker, proxy headers, no access log), measured interleaved in the same run."""
+`changxiang run` (one worker, no access log), measured interleaved in the same run."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import httpx
-
-from bench.harness import ROOT, _free_port, bench_env, cli, server, wrk
+from bench.harness import bench_env, cli, floor_server, server, wrk
 
 TARGET = 0.6
-
-_BARE = (
-    "import sys, uvicorn; uvicorn.run('bench.bare_litestar:app', host='127.0.0.1', port=int(sys.argv[1]), "
-    "proxy_headers=True, log_config=None, access_log=False, log_level='warning')"
-)
-
-
-@contextmanager
-def bare_server() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-c", _BARE, str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("bare Litestar server did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def run(rounds: int = 3, seconds: int = 4) -> list[tuple]:
     env = bench_env()
     cli(env, "migrate")
     runs: dict[str, list] = {"bare": [], "ours": []}
-    with server(env) as ours, bare_server() as bare:
+    with server(env) as ours, floor_server() as bare:
         urls = {"bare": bare + "/healthz", "ours": ours + "/healthz"}
         for url in urls.values():
             wrk(url, seconds=1)  # warm-up
