@@ -39,6 +39,9 @@ def utc_now() -> datetime:
 class SupervisionService:
     def __init__(self) -> None:
         self._alerts: tuple[float, dict[str, list[dict[str, Any]]]] | None = None
+        # venue -> (when read, its last reported level): a scan that leaves the level as it was asks nothing
+        # more of the database; kept `GOV_OCCUPANCY_CACHE_S`, so a change another replica made is seen then
+        self._levels: dict[str, tuple[float, str]] = {}
 
     async def on_occupancy_changed(self, v: VenueOccupancy) -> None:
         """People entered or left `v.venue_slug` (occupancy's `occupancy_changed`): publish the figure
@@ -47,6 +50,10 @@ class SupervisionService:
         a change."""
         slug = v.venue_slug
         live_events.publish("occupancy", _live_payload(v))
+        known = self._levels.get(slug)
+        mono = time.monotonic()
+        if known is not None and known[1] == v.comfort_level and mono - known[0] < get_settings().gov_occupancy_cache_s:
+            return
         old = await VenueLevel.select(VenueLevel.level).where(VenueLevel.venue_slug == slug).first()
         if old is None:
             await VenueLevel.insert(VenueLevel(venue_slug=slug, level="comfortable")).on_conflict(
@@ -54,6 +61,7 @@ class SupervisionService:
             )
             old = {"level": "comfortable"}
         if old["level"] == v.comfort_level:
+            self._levels[slug] = (mono, old["level"])
             return
         won = (
             await VenueLevel.update({VenueLevel.level: v.comfort_level, VenueLevel.changed_at: utc_now()})
@@ -61,7 +69,9 @@ class SupervisionService:
             .returning(VenueLevel.id)
         )
         if not won:
+            self._levels.pop(slug, None)  # another replica reported first: read it afresh next time
             return
+        self._levels[slug] = (mono, v.comfort_level)
         stamp = utc_now().astimezone(CITY_TZ).isoformat()
         await outbox.enqueue("occupancy", {"generated_at": stamp, "reason": "level_change", "venues": [_feed(v)]})
         if v.ratio >= REPORT_RATIO and RANK[old["level"]] < RANK["fairly_crowded"]:

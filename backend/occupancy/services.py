@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from opening_hours import State
 from piccolo.querystring import QueryString
 
@@ -185,6 +186,22 @@ def _effective_capacity(capacity: int, directive: dict[str, Any] | None) -> int:
     return capacity
 
 
+def _plus(v: VenueOccupancy, direction: str, people: int) -> VenueOccupancy:
+    """`v` after `people` passed its gates in `direction`."""
+    entries, exits = (people, 0) if direction == "in" else (0, people)
+    inside = max(0, v.occupancy + entries - exits)
+    ratio = inside / v.capacity if v.capacity > 0 else (1.0 if v.status != "open" else 0.0)
+    return msgspec.structs.replace(
+        v,
+        occupancy=inside,
+        ratio=round(ratio, 4),
+        comfort_level=comfort_level(ratio),
+        entries_today=v.entries_today + entries,
+        exits_today=v.exits_today + exits,
+        crowded=ratio >= REPORT_RATIO,
+    )
+
+
 def _refused(v: VenueOccupancy, party: int = 0) -> bool:
     if v.status == "closed":
         return True
@@ -289,7 +306,8 @@ class OccupancyService:
         (None: nothing is written). Otherwise the movement's act, its gate count (only when the act
         changed a row) and its log line are one atomic write; the log line's rows are returned, and
         when people moved, listeners hear of it (`after_movement`)."""
-        if enforce_capacity and direction == "in" and _refused((await self._figures([venue]))[0]):
+        before = (await self._figures([venue]))[0]  # read once: the gate's refusal, and the figure after
+        if enforce_capacity and direction == "in" and _refused(before):
             return None
         counted = gate_count_values(venue, at, direction, people)
         act = movement.act
@@ -309,7 +327,12 @@ class OccupancyService:
             answer=2,
         )
         if rows and rows[0]["moved"]:
-            await self._moved((await self._figures([venue]))[0])
+            now_local = clock.now().astimezone(CITY_TZ)
+            same_window = counted[3] == window_start(venue, now_local) and counted[2] == now_local.date().isoformat()
+            # the figure after: the one read before plus this movement (a movement dated in another counting
+            # window, an offline scan's, is read afresh); what moved meanwhile elsewhere shows on the next one
+            after = _plus(before, direction, people) if same_window else (await self._figures([venue]))[0]
+            await self._moved(after)
         return rows
 
     async def after_movement(self, slug: str) -> VenueOccupancy | None:

@@ -357,3 +357,31 @@ async def test_online_gates_see_each_others_decisions_live(client, people, peer_
                 name, event = await _next_event(lines)
             assert name == "scan" and event["result"] == "ok"
             assert event["reservation_id"] == booking["id"] and event["gate"] == "east"
+
+
+async def test_the_figure_a_scan_announces_is_the_venues_fresh_figure(client, people, make_account):
+    """Issue 22: the gate reads occupancy once; the figure it announces after a movement (to the dashboard
+    and the supervision bridge) is that reading plus the movement. It must equal a fresh reading."""
+    from backend.occupancy.services import occupancy, occupancy_changed
+
+    heard = []
+
+    async def listen(v) -> None:
+        heard.append(v)
+
+    occupancy_changed.connect(listen)
+    try:
+        staff = people["staff"]
+        for party in (1, 3):
+            tourist = await make_account("tourist")
+            await booked_now(client, tourist, party=party)
+            code = await code_of(client, tourist)
+            for direction in ("in", "out"):
+                res = await scan(client, staff, code, direction=direction)
+                assert res.status_code == 200 and res.json()["result"] == "ok", res.text
+                fresh = await occupancy.venue(VENUE)
+                said = [v for v in heard if v.venue_slug == VENUE][-1]
+                fields = ("occupancy", "entries_today", "exits_today", "ratio", "comfort_level", "capacity")
+                assert {f: getattr(said, f) for f in fields} == {f: getattr(fresh, f) for f in fields}, direction
+    finally:
+        occupancy_changed.disconnect(listen)

@@ -321,3 +321,20 @@ async def test_unknown_slot_and_reservation(client, make_account):
     res = await book(client, me["headers"], 99_999_999, [visitor()])
     assert res.status_code == 404 and res.json()["code"] == "slot_not_found"
     assert (await client.get("/api/v1/reservations/not-a-uuid", headers=me["headers"])).status_code == 404
+
+
+async def test_the_booking_limit_counts_through_the_active_bookings_index(client, make_account):
+    """Issue 22: the limit's count read every booking an account ever made (only `user_id` was indexed).
+    It now goes through a partial index of active bookings by account and date, on both engines."""
+    from backend.lib.db import engine, is_sqlite
+    from backend.reservations.booking import ACTIVE_BOOKINGS_SQL
+
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, FREE_VENUE)
+    assert (await book(client, me["headers"], slot["id"], [visitor()])).status_code == 201
+    explain = "EXPLAIN QUERY PLAN " if is_sqlite() else "EXPLAIN "
+    async with engine().transaction():
+        if not is_sqlite():  # a test database is small: tell the planner to prefer any index it has
+            await Reservation.raw("SET LOCAL enable_seqscan = off")
+        plan = await Reservation.raw(explain + ACTIVE_BOOKINGS_SQL, me["id"], clock.city_today())
+    assert "reservations_active_by_user" in str(plan), plan
