@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Contact, License
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from backend.accounts.controllers import AdminUsersController, AuthController, MeController
@@ -110,7 +110,7 @@ log = logging.getLogger("changxiang")
 
 API_PREFIX = "/api/v1"
 CHANNELS = ["scans", "occupancy", "notifications", "cases"]
-# the liveness probe: polled constantly, says nothing about users, so neither timed by Prometheus nor
+# the liveness probe: polled constantly, says nothing about users, so neither counted in the metrics nor
 # passed through compression (its body is tiny): it stays as cheap as a bare app's (bench `healthz`)
 PROBE = {"probe": True}
 
@@ -157,7 +157,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         retrieve_user=_retrieve_user,
         revoked_store=lambda: stores.get("auth"),
     )
-    prometheus = PrometheusConfig(app_name="changxiang", group_path=True, prefix="changxiang", exclude_opt_key="probe")
 
     api = Router(
         path=API_PREFIX,
@@ -332,7 +331,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             trusted_proxy_middleware,
             request_context_middleware,
-            prometheus.middleware,
             csrf_middleware,
             abuse_limit_middleware,
             input_guard(settings.max_body_bytes),

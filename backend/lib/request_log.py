@@ -28,6 +28,8 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.lib import metrics
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -195,7 +197,8 @@ def _log_access(writer: LineWriter | None, rid: str, method: str, path: str, sta
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (the caller's X-Request-ID if sane), echo it, log one access line."""
+    """Give every request an id (the caller's X-Request-ID if sane), echo it, log one access line, and
+    count it for Prometheus (lib/metrics.py)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -221,9 +224,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
+            took = time.perf_counter() - started
+            metrics.record(scope, status, took)
             if access_log.isEnabledFor(logging.INFO):
-                ms = round((time.perf_counter() - started) * 1000, 2)
-                _log_access(_writer, rid, scope.get("method", ""), scope.get("path", ""), status, ms)
+                _log_access(_writer, rid, scope.get("method", ""), scope.get("path", ""), status, round(took * 1000, 2))
             request_id_var.reset(token)
 
     return middleware

@@ -65,3 +65,32 @@ async def test_oversized_body_is_refused(client):
     )
     assert res.status_code == 413
     assert res.json()["code"] == "body_too_large"
+
+
+async def test_metrics_count_each_route_by_its_template_and_status_but_not_the_probe(client):
+    """Issue 22: requests are counted by the request-context middleware (one layer fewer than Litestar's
+    PrometheusMiddleware), under the same names and labels: method, path template, status, app name."""
+    import re
+
+    def count(text: str, path: str, status: str) -> float:
+        pattern = (
+            r'changxiang_requests_total\{app_name="changxiang",method="GET",path="'
+            + re.escape(path)
+            + r'",status_code="'
+            + status
+            + r'"\} ([0-9.e+]+)'
+        )
+        found = re.search(pattern, text)
+        return float(found.group(1)) if found else 0.0
+
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.get("/api/v1/venues/changzhou-museum")).status_code == 200
+    assert (await client.get("/api/v1/venues/no-such-venue")).status_code == 404
+    await client.get("/healthz")
+    after = (await client.get("/metrics")).text
+    path = "/api/v1/venues/{slug}"
+    assert count(after, path, "200") - count(before, path, "200") == 3
+    assert count(after, path, "404") - count(before, path, "404") == 1
+    assert 'path="/healthz"' not in after
+    assert "changxiang_request_duration_seconds_bucket" in after
