@@ -19,7 +19,7 @@ import msgspec
 from backend.lib.auth import AuthUser
 from backend.lib.booking_numbers import booking_number
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import is_unique_violation, lock_row, write_transaction
+from backend.lib.db import HotRowQueue, is_unique_violation, lock_row, write_transaction
 from backend.lib.id_documents import is_valid_id_number, normalise_id_number
 from backend.lib.personal_data import mask_id_number, mask_name, vault
 from backend.lib.problems import Conflict, InvalidInput, NotFound
@@ -32,9 +32,12 @@ from backend.reservations.schemas import BookingRequest, ReservationOut, Reserva
 from backend.reservations.slots import slot_by_id, slot_out
 from backend.reservations.tables import IdempotencyRecord, Reservation, Slot, Visitor
 from backend.settings import get_settings
-from backend.venues.tables import Venue
+from backend.venues.services import catalog
 
 log = logging.getLogger("changxiang.reservations")
+
+# a slot everyone books at once (a release, a sell-out): its writers queue here, a few in the database at once
+_slot_writers = HotRowQueue()
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ async def book(
     booking.target, booking.ticketing = target, ticketing
     await _price(booking, data, party, ticketing)
     try:
-        async with write_transaction():
+        async with _slot_writers.turn(slot["id"]), write_transaction():
             out = await _write(booking)
     except _IdempotencyRace as race:
         return await _replay_after_race(race.claim)
@@ -215,7 +218,7 @@ async def _prepare(
     """Everything the write needs, worked out before it starts (visitors encrypted, the venue's
     cancel cutoff read), so the write transaction stays short."""
     venue_slug = slot["venue_slug"]
-    cutoff = await Venue.select(Venue.cancel_cutoff_minutes).where(Venue.slug == venue_slug).first()
+    venue = await catalog.record(venue_slug)  # the shared snapshot: no round trip
     box = vault()
     visitors = [
         Visitor(
@@ -243,7 +246,7 @@ async def _prepare(
         status=status,
         hold=now + timedelta(seconds=get_settings().payment_hold_s) if status == "pending_payment" else None,
         now=now,
-        cancel_cutoff_min=(cutoff or {"cancel_cutoff_minutes": 30})["cancel_cutoff_minutes"],
+        cancel_cutoff_min=venue.row["cancel_cutoff_minutes"] if venue is not None else 30,
         claim=claim,
     )
 

@@ -15,6 +15,7 @@ from backend.events.times import HORIZON, exdates_of, expand, local
 from backend.lib.clock import clock
 from backend.lib.ticket_types import TICKET_TYPES, parse_rule
 from backend.tickets.performances import create_performance
+from backend.tickets.rules import forget_rules
 from backend.tickets.tables import Hall, Performance, Seat, Show, TicketRule
 from backend.venues.schemas import LoadReport
 
@@ -122,6 +123,7 @@ async def load_tickets(content: TicketsContent, content_dir: Path) -> LoadReport
             await TicketRule.insert(TicketRule(key=key, venue_slug=venue, ticket_type=kind, rule=value)).on_conflict(
                 target=TicketRule.key, action="DO UPDATE", values=[TicketRule.rule]
             )
+    forget_rules()
     for hall in content.hall:
         await Hall.insert(
             Hall(slug=hall.slug, venue_slug=hall.venue_slug, name_zh=hall.name.zh, name_en=hall.name.en)

@@ -4,6 +4,7 @@ the very code booking uses (`reservations.pricing`), so what is quoted is what i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -39,15 +40,30 @@ _ELIGIBILITY: dict[TicketType, tuple[str, str]] = {
 }
 
 
+RULES_CACHE_S = 10.0  # rules change only with a content load; a booking need not read them every time
+_rules_cache: dict[str, tuple[float, dict[TicketType, PriceRule]]] = {}
+
+
 async def venue_rules(venue_slug: str) -> dict[TicketType, PriceRule]:
-    """The venue's rule of each ticket type; the city's usual concessions where it states none."""
+    """The venue's rule of each ticket type; the city's usual concessions where it states none. Kept per
+    process for `RULES_CACHE_S` (a content load's new rules apply within that on every replica)."""
+    cached = _rules_cache.get(venue_slug)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < RULES_CACHE_S:
+        return dict(cached[1])
     rules = dict(DEFAULT_RULES)
     for row in await TicketRule.select(TicketRule.ticket_type, TicketRule.rule).where(
         TicketRule.venue_slug == venue_slug
     ):
         if row["ticket_type"] in rules:
             rules[row["ticket_type"]] = parse_rule(row["rule"])
-    return rules
+    _rules_cache[venue_slug] = (now, rules)
+    return dict(rules)
+
+
+def forget_rules() -> None:
+    """After this process loaded content: read the rules afresh."""
+    _rules_cache.clear()
 
 
 def type_list(rules: Mapping[TicketType, PriceRule], full_fen: int, lang: Lang) -> list[TicketTypeOut]:
