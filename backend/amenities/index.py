@@ -13,7 +13,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.stores.base import Store
@@ -44,6 +44,8 @@ class AmenityRecord:
     lat_rad: float = 0.0
     lng_rad: float = 0.0
     cos_lat: float = 1.0
+    # the answer's parts that never change, per language (services.AmenityService._out fills it)
+    templates: dict[str, Any] = field(default_factory=dict)
 
 
 def cell_size(points: list[tuple[float, float]]) -> float:
@@ -81,7 +83,8 @@ class AmenityIndex:
         self._version: str | None = None
         self._checked = 0.0
         self.records: list[AmenityRecord] = []
-        self.grid: dict[str, dict[tuple[int, int], list[int]]] = {}
+        # kind -> cell -> (lat in radians, lng in radians, cos lat, position in `records`) of its places
+        self.grid: dict[str, dict[tuple[int, int], list[tuple[float, float, float, int]]]] = {}
         self.extent: dict[str, tuple[int, int, int, int]] = {}  # kind -> min_i, max_i, min_j, max_j
         self.cell_deg = MAX_CELL_DEG
 
@@ -115,7 +118,9 @@ class AmenityIndex:
         for e in evses:
             by_amenity[e["amenity"]].append(e)
         records: list[AmenityRecord] = []
-        grid: defaultdict[str, defaultdict[tuple[int, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+        grid: defaultdict[str, defaultdict[tuple[int, int], list[tuple[float, float, float, int]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         self.cell_deg = cell = cell_size([(r["lat"], r["lng"]) for r in rows])
         for row in rows:
             plugs: dict[str, float] = {}
@@ -135,7 +140,9 @@ class AmenityIndex:
                 math.radians(row["lng"]),
                 math.cos(math.radians(row["lat"])),
             )
-            grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))].append(len(records))
+            grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))].append(
+                (rec.lat_rad, rec.lng_rad, rec.cos_lat, len(records))
+            )
             records.append(rec)
         self.records, self.grid, self._version = records, {k: dict(v) for k, v in grid.items()}, version
         self.extent = {
@@ -169,29 +176,34 @@ class AmenityIndex:
         ci, cj = math.floor(center.lat / self.cell_deg), math.floor(center.lng / self.cell_deg)
         first = max(0, lo_i - ci, ci - hi_i, lo_j - cj, cj - hi_j)
         last = max(ci - lo_i, hi_i - ci, cj - lo_j, hi_j - cj)
-        found: list[tuple[float, AmenityRecord]] = []
+        found: list[tuple[float, int]] = []
         lat0, lng0 = math.radians(center.lat), math.radians(center.lng)
         cos0, sin, asin, sqrt = math.cos(lat0), math.sin, math.asin, math.sqrt
+        diameter = 2 * EARTH_RADIUS_M
         records = self.records
         for ring in range(first, last + 1):
             for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j):
                 for grid in grids:
-                    for position in grid.get(cell, ()):
-                        rec = records[position]
-                        if accept is None or accept(rec):
-                            # haversine_m, inlined with the place's radians precomputed (the hot loop)
-                            h = (
-                                sin((rec.lat_rad - lat0) / 2) ** 2
-                                + cos0 * rec.cos_lat * sin((rec.lng_rad - lng0) / 2) ** 2
-                            )
-                            found.append((2 * EARTH_RADIUS_M * asin(min(1.0, sqrt(h))), rec))
+                    entries = grid.get(cell)
+                    if not entries:
+                        continue
+                    for lat_r, lng_r, cos_l, position in entries:
+                        if accept is not None and not accept(records[position]):
+                            continue
+                        # haversine_m, inlined with the place's radians precomputed (the hot loop)
+                        h = sin((lat_r - lat0) * 0.5) ** 2 + cos0 * cos_l * sin((lng_r - lng0) * 0.5) ** 2
+                        found.append((diameter * asin(sqrt(h) if h < 1.0 else 1.0), position))
+            if radius_m is None and len(found) < want:
+                continue  # fewer seen than wanted: no need to ask how far the rings reach
             covered = self._covered_m(center, ci, cj, ring)
             if radius_m is not None:
                 if covered >= radius_m * _SLACK:
                     break
-            elif sum(1 for d, _ in found if d * _SLACK <= covered) >= want:
-                break
-        return found
+            else:
+                reach = covered / _SLACK
+                if sum(1 for d, _ in found if d <= reach) >= want:
+                    break
+        return [(d, records[position]) for d, position in found]
 
     def _covered_m(self, center: Point, ci: int, cj: int, ring: int) -> float:
         cell = self.cell_deg

@@ -17,6 +17,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from opening_hours import OpeningHours, ParserError  # type: ignore[attr-defined]  # the stub omits ParserError; the extension has it
 
 from backend.amenities.index import AmenityRecord
@@ -65,6 +66,33 @@ def parsed_hours(text: str) -> OpeningHours | None:
 def is_open(text: str, local_naive: datetime) -> bool:
     hours = parsed_hours(text)
     return bool(hours and hours.is_open(local_naive))
+
+
+def _template(rec: AmenityRecord, lang: Lang) -> AmenityOut:
+    """The parts of a place's answer that never change, in `lang`, made once per place and language (a
+    toilet's attributes too: nothing of it is live)."""
+    row = rec.row
+    attributes: dict[str, Any] = {}
+    if rec.kind == "toilet":
+        attributes = {
+            "wheelchair": row["wheelchair"],
+            "baby_changing": row["baby_changing"],
+            "fee": row["fee"],
+            "unisex": row["unisex"],
+            "gender": row["gender"],
+        }
+    template = AmenityOut(
+        id=rec.ext_id,
+        kind=rec.kind,
+        name=pick(row["name_zh"], row["name_en"], lang),
+        location=rec.point,
+        address=pick(row["address_zh"], row["address_en"], lang),
+        opening_hours=row["opening_hours"],
+        open_now=False,
+        attributes=attributes,
+    )
+    rec.templates[lang] = template
+    return template
 
 
 def _charger_status(statuses: list[tuple[str, datetime | None]], now: datetime, max_age: timedelta) -> str:
@@ -171,19 +199,20 @@ class AmenityService:
         now = clock.now()
         max_age = timedelta(seconds=get_settings().status_max_age_s)
         out = []
+        opening: dict[str, bool] = {}  # places share a handful of opening-hours texts
         for rec, dist in zip(recs, distances, strict=True):
             row = rec.row
+            template = rec.templates.get(lang) or _template(rec, lang)
+            hours = row["opening_hours"]
+            open_now = opening.get(hours)
+            if open_now is None:
+                open_now = opening[hours] = is_open(hours, local_now)
+            if rec.kind == "toilet":  # nothing live: the template's attributes are the answer's
+                out.append(msgspec.structs.replace(template, open_now=open_now, distance_m=round(dist, 1)))
+                continue
             attributes: dict[str, Any]
             status = None
-            if rec.kind == "toilet":
-                attributes = {
-                    "wheelchair": row["wheelchair"],
-                    "baby_changing": row["baby_changing"],
-                    "fee": row["fee"],
-                    "unisex": row["unisex"],
-                    "gender": row["gender"],
-                }
-            elif rec.kind == "charger":
+            if rec.kind == "charger":
                 statuses = live.get(rec.id, [])
                 status = _charger_status(statuses, now, max_age)
                 fresh_available = sum(1 for s, at in statuses if s == "available" and at and now - at <= max_age)
@@ -210,17 +239,8 @@ class AmenityService:
                 ):
                     attributes["free_spaces"] = live_row["free_spaces"]
             out.append(
-                AmenityOut(
-                    id=rec.ext_id,
-                    kind=rec.kind,
-                    name=pick(row["name_zh"], row["name_en"], lang),
-                    location=rec.point,
-                    address=pick(row["address_zh"], row["address_en"], lang),
-                    opening_hours=row["opening_hours"],
-                    open_now=is_open(row["opening_hours"], local_now),
-                    attributes=attributes,
-                    distance_m=round(dist, 1),
-                    status=status,
+                msgspec.structs.replace(
+                    template, open_now=open_now, attributes=attributes, distance_m=round(dist, 1), status=status
                 )
             )
         assert len(ids) == len(out)
