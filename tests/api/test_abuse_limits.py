@@ -162,3 +162,18 @@ def test_the_pwa_build_has_no_inline_script():
         for tag, body in re.findall(r"(<script\b[^>]*>)(.*?)</script>", html, flags=re.S | re.I):
             assert "src=" in tag and not body.strip(), f"inline script in {name}: {tag}{body[:80]}"
         assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I), f"inline event handler in {name}"
+
+
+async def test_counters_count_every_hit_and_expire_with_their_window(client, app):
+    """Issue 22: Redis counts a request's limits with one script call instead of a MULTI/EXEC pipeline of
+    INCR and EXPIRE; every counter still counts each hit and dies with its window (in-process: the same)."""
+    from backend.lib.rate_limits import count_hits
+
+    store = app.stores.get("rate_limit")
+    keys = [f"test:{uuid.uuid4().hex}:a", f"test:{uuid.uuid4().hex}:b"]
+    assert await count_hits(store, keys, 65) == [1, 1]
+    assert await count_hits(store, keys, 65) == [2, 2]
+    assert await count_hits(store, keys[:1], 65) == [3]
+    for key in keys:
+        left = await store.expires_in(key)
+        assert left is not None and 0 < left <= 65, (key, left)
