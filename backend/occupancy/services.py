@@ -28,7 +28,7 @@ from piccolo.querystring import QueryString
 
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import atomic_write, write_transaction
+from backend.lib.db import HotRowQueue, atomic_write, write_transaction
 from backend.lib.problems import Conflict, NotFound
 from backend.lib.signals import Signal, live_figures
 from backend.occupancy.schemas import OccupancyOut, VenueOccupancy, WalkInIn
@@ -186,6 +186,10 @@ def _effective_capacity(capacity: int, directive: dict[str, Any] | None) -> int:
     return capacity
 
 
+# A venue's gate count is one row every scan there updates: its writers queue per row (lib/db.HotRowQueue)
+_count_writers = HotRowQueue()
+
+
 def _plus(v: VenueOccupancy, direction: str, people: int) -> VenueOccupancy:
     """`v` after `people` passed its gates in `direction`."""
     entries, exits = (people, 0) if direction == "in" else (0, people)
@@ -311,21 +315,23 @@ class OccupancyService:
             return None
         counted = gate_count_values(venue, at, direction, people)
         act = movement.act
-        rows = await atomic_write(
-            single=QueryString(
-                f"WITH acted AS ({act.template} RETURNING 1), counted AS ({gate_count_sql(_MOVED_IN_CTE)} RETURNING 1) "
-                + movement.record.replace("{moved}", _MOVED_IN_CTE),
-                *act.args,
-                *counted,
-                *movement.record_args,
-            ),
-            steps=(
-                act,
-                QueryString(gate_count_sql(_MOVED_JUST_BEFORE), *counted),
-                QueryString(movement.record.replace("{moved}", _MOVED_JUST_BEFORE), *movement.record_args),
-            ),
-            answer=2,
-        )
+        async with _count_writers.turn(counted[0]):  # every movement at a venue updates its one count row
+            rows = await atomic_write(
+                single=QueryString(
+                    f"WITH acted AS ({act.template} RETURNING 1), "
+                    f"counted AS ({gate_count_sql(_MOVED_IN_CTE)} RETURNING 1) "
+                    + movement.record.replace("{moved}", _MOVED_IN_CTE),
+                    *act.args,
+                    *counted,
+                    *movement.record_args,
+                ),
+                steps=(
+                    act,
+                    QueryString(gate_count_sql(_MOVED_JUST_BEFORE), *counted),
+                    QueryString(movement.record.replace("{moved}", _MOVED_JUST_BEFORE), *movement.record_args),
+                ),
+                answer=2,
+            )
         if rows and rows[0]["moved"]:
             now_local = clock.now().astimezone(CITY_TZ)
             same_window = counted[3] == window_start(venue, now_local) and counted[2] == now_local.date().isoformat()
