@@ -72,7 +72,10 @@ async def _prepare(env: dict[str, str]) -> tuple[str, list[str]]:
 
 
 def _scan_rate(url: str, token: str, codes: list[str], seconds: int) -> object:
-    bodies = ",\n".join("[[" + json.dumps({"code": c, "venue_slug": VENUE}) + "]]" for c in codes)
+    # as the scanner sends them (ScanView.vue): each scan with a nonce of its own, so a retry is answered once
+    bodies = ",\n".join(
+        "[[" + json.dumps({"code": c, "venue_slug": VENUE, "nonce": uuid.uuid4().hex}) + "]]" for c in codes
+    )
     script = f"""
 local bodies = {{ {bodies} }}
 local i = 0

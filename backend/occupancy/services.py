@@ -28,7 +28,7 @@ from piccolo.querystring import QueryString
 
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import HotRowQueue, atomic_write, write_transaction
+from backend.lib.db import HotRowQueue, atomic_write, fetch, write_transaction
 from backend.lib.problems import Conflict, NotFound
 from backend.lib.signals import Signal, live_figures
 from backend.occupancy.schemas import OccupancyOut, VenueOccupancy, WalkInIn
@@ -122,15 +122,20 @@ async def add_to_gate_count(record: VenueRecord, at: datetime, direction: str, p
     await GateCount.raw(gate_count_sql("TRUE"), *gate_count_values(record, at, direction, people))
 
 
+_COUNTS = "SELECT venue_slug, window_start, entries, exits FROM gate_counts WHERE local_date = {}"
+
+
 async def _gate_counts(slugs: list[str] | None, day: str) -> dict[str, list[dict[str, Any]]]:
-    """venue → today's counting windows (entries and exits by the gates and the manual window)."""
-    query = GateCount.select(GateCount.venue_slug, GateCount.window_start, GateCount.entries, GateCount.exits).where(
-        GateCount.local_date == day
-    )
-    if slugs is not None:
-        query = query.where(GateCount.venue_slug.is_in(slugs))
+    """venue → today's counting windows (entries and exits by the gates and the manual window). Every
+    scan reads its venue's here: a statement written once (lib.db.fetch), not built by Piccolo per call."""
+    if slugs is None:
+        rows = await fetch(_COUNTS, day)
+    elif not slugs:
+        return {}
+    else:
+        rows = await fetch(_COUNTS + " AND venue_slug IN (" + ", ".join(["{}"] * len(slugs)) + ")", day, *slugs)
     out: dict[str, list[dict[str, Any]]] = {}
-    for row in await query:
+    for row in rows:
         out.setdefault(row["venue_slug"], []).append(row)
     return out
 

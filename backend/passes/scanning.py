@@ -18,7 +18,7 @@ from piccolo.querystring import QueryString
 
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import is_unique_violation
+from backend.lib.db import fetch, is_unique_violation
 from backend.lib.personal_data import mask_name
 from backend.lib.problems import InvalidInput, NotFound
 from backend.occupancy.services import GateMovement, occupancy
@@ -82,6 +82,11 @@ _LOG_REDEEMED = (
 _LOG = "INSERT INTO scan_log (" + _LOG_COLUMNS + ") VALUES (" + _LOG_VALUES + ", {}) RETURNING result"
 
 
+_STORED = (
+    "SELECT nonce, venue_slug, direction, reservation_id, pass_id, result, conflict, flag_reason "
+    "FROM scan_log WHERE nonce = {}"
+)
+
 # The pass, its holder, a revoked device certificate and the holder's reservations of the day, in one query.
 _GATE_VIEW = (
     "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name, "
@@ -128,7 +133,7 @@ class ScanService:
             code = await verify_code(data.code, keyring, at)
         except CodeRejected as rejected:
             return rejected.result, None, None
-        rows = await Pass.raw(_GATE_VIEW, code.device_serial, at.astimezone(CITY_TZ).date(), code.pass_id)
+        rows = await fetch(_GATE_VIEW, code.device_serial, at.astimezone(CITY_TZ).date(), code.pass_id)
         if not rows:
             return "invalid", None, None
         p = rows[0]
@@ -248,9 +253,11 @@ class ScanService:
         )
 
     async def _stored(self, nonce: str) -> ScanOut | None:
-        row = await ScanRecord.select().where(ScanRecord.nonce == nonce).first()
-        if row is None:
+        # every scan with a nonce (the scanner sends one) asks this first: a statement written once
+        found = await fetch(_STORED, nonce)
+        if not found:
             return None
+        row = found[0]
         r = None
         if row["reservation_id"] is not None:
             r = (
@@ -260,7 +267,7 @@ class ScanService:
             )
         p = await _pass_with_holder(row["pass_id"]) if row["pass_id"] else None
         out = await self._out(nonce, row["result"], row["venue_slug"], row["direction"], r, p)
-        out.conflict = row["conflict"]
+        out.conflict = bool(row["conflict"])
         out.reason = row["flag_reason"]
         return out
 

@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from backend.lib.db import fetch
 from backend.passes.schemas import EntitledVisitor
-from backend.reservations.tables import Visitor
 
 
 async def visitors_of(public_ids: Iterable[Any]) -> dict[str, list[EntitledVisitor]]:
@@ -16,7 +16,7 @@ async def visitors_of(public_ids: Iterable[Any]) -> dict[str, list[EntitledVisit
     keys = [str(p) for p in public_ids]
     if not keys:
         return {}
-    rows = await Visitor.raw(
+    rows = await fetch(
         "SELECT r.public_id AS public_id, v.name_masked AS name, v.ticket_type AS ticket_type, "
         "v.seat_label AS seat, v.check_at_gate AS check_at_gate FROM reservation_visitors v "
         "JOIN reservations r ON r.id = v.reservation WHERE r.public_id IN ("

@@ -12,6 +12,7 @@ from opening_hours import OpeningHours, State
 
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
+from backend.lib.db import fetch
 from backend.lib.problems import Conflict, InvalidInput, NotFound
 from backend.reservations import seats, waitlist
 from backend.reservations.disruptions import Disruption, end_for_closure
@@ -104,7 +105,7 @@ _SLOT_BY_ID = "SELECT " + ", ".join(c._meta.db_column_name for c in SLOT_COLUMNS
 
 
 async def slot_by_id(slot_id: int) -> dict[str, Any] | None:
-    rows = await Slot.raw(_SLOT_BY_ID, slot_id)
+    rows = await fetch(_SLOT_BY_ID, slot_id)
     return rows[0] if rows else None
 
 
