@@ -30,7 +30,7 @@ from litestar.stores.base import Store
 from backend.accounts.tables import User
 from backend.lib.auth import AuthUser
 from backend.lib.clock import clock
-from backend.lib.db import is_unique_violation
+from backend.lib.db import fetch, is_unique_violation
 from backend.lib.login_lockout import LoginLockout
 from backend.lib.personal_data import mask_phone, vault
 from backend.lib.problems import Conflict, DomainError, InvalidInput, Unauthenticated
@@ -242,7 +242,7 @@ async def attach_phone(user: AuthUser, phone: str) -> str:
 
 async def phone_of(user_id: int) -> str | None:
     """The account's phone in full (E.164), for a booking's contact number; None without one."""
-    row = await User.select(User.phone_enc).where(User.id == user_id).first()
-    if row is None or not row["phone_enc"]:
+    rows = await fetch("SELECT phone_enc FROM users WHERE id = {}", user_id)  # a booking's read: no builder
+    if not rows or not rows[0]["phone_enc"]:
         return None
-    return vault().decrypt(row["phone_enc"], CODE_CONTEXT)
+    return vault().decrypt(rows[0]["phone_enc"], CODE_CONTEXT)

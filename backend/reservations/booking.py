@@ -112,7 +112,10 @@ async def book(
     now = clock.now()
     await _check_bookable(slot, now, len(data.visitors), data.waitlist)
     booking = await _prepare(user, data, party, slot, now, claim)
-    booking.contact = await contact_for(user.id, data.contact_phone)
+    # the account's own phone is read only when it has one (its token's user says so: phone_masked)
+    booking.contact = (
+        await contact_for(user.id, data.contact_phone) if data.contact_phone or user.phone_masked else None
+    )
     booking.target, booking.ticketing = target, ticketing
     await _price(booking, data, party, ticketing)
     try:
