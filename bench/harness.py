@@ -140,18 +140,26 @@ def server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    with _serving(proc, port, "/readyz", "bench server") as url:
+        yield url
+
+
+@contextmanager
+def _serving(proc: subprocess.Popen[bytes], port: int, ready_path: str, what: str) -> Iterator[str]:
+    """A server process started on `port`: wait until `ready_path` answers 200, yield its URL (its CPU is
+    read around each wrk run), and stop it afterwards."""
     url = f"http://127.0.0.1:{port}"
     _SERVERS[url] = proc
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(url + ready_path, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("bench server did not start")
+                raise RuntimeError(f"{what} did not start")
             time.sleep(0.2)
         yield url
     finally:
@@ -184,24 +192,10 @@ def floor_server(samples: dict[str, bytes] | None = None, workers: int = 1) -> I
     proc = subprocess.Popen(
         [sys.executable, "-c", _FLOOR, str(port), str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
     )
-    url = f"http://127.0.0.1:{port}"
-    _SERVERS[url] = proc
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the floors' bare Litestar server did not start")
-            time.sleep(0.2)
-        yield url
+        with _serving(proc, port, "/healthz", "the floors' bare Litestar server") as url:
+            yield url
     finally:
-        _SERVERS.pop(url, None)
-        proc.terminate()
-        proc.wait(15)
         if samples:
             os.unlink(env["CX_FLOOR_SAMPLES"])
 
