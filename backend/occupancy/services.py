@@ -18,21 +18,29 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
-from opening_hours import State
 from piccolo.querystring import QueryString
 
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import HotRowQueue, atomic_write, fetch, write_transaction
+from backend.lib.db import HotRowQueue, atomic_write, write_transaction
 from backend.lib.problems import Conflict, NotFound
 from backend.lib.signals import Signal, live_figures
+from backend.occupancy.counts import (  # re-exported: the gate and the cards count through this room
+    MOVED_IN_CTE,
+    MOVED_JUST_BEFORE,
+    GateMovement,
+    add_to_gate_count,
+    gate_count_sql,
+    gate_count_values,
+    gate_counts,
+    window_start,
+)
 from backend.occupancy.schemas import OccupancyOut, VenueOccupancy, WalkInIn
-from backend.occupancy.tables import Directive, GateCount, WalkIn
+from backend.occupancy.tables import Directive, WalkIn
 from backend.settings import get_settings
 from backend.venues.schemas import ComfortLevel, LiveStatus
 from backend.venues.services import VenueRecord, catalog
@@ -60,84 +68,6 @@ def comfort_level(ratio: float) -> ComfortLevel:
         if ratio < bound:
             return name
     return "full"
-
-
-# ---------------------------------------------------------------- gate counts
-
-
-def window_start(record: VenueRecord, now_local: datetime) -> datetime:
-    """Where today's count starts: local midnight, or the venue's last closing time today (the reset)."""
-    midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
-    naive_now = now_local.replace(tzinfo=None)
-    start = midnight
-    for _a, b, state, _ in record.hours.intervals(midnight.replace(tzinfo=None), naive_now):
-        if state == State.OPEN and b < naive_now:
-            start = b.replace(tzinfo=CITY_TZ)
-    return start.astimezone(UTC)
-
-
-_COUNT = (
-    "INSERT INTO gate_counts (count_key, venue_slug, local_date, window_start, entries, exits) "
-    "SELECT {}, {}, {}, {}, {}, {} WHERE {when} ON CONFLICT (count_key) DO UPDATE SET "
-    "entries = gate_counts.entries + excluded.entries, exits = gate_counts.exits + excluded.exits"
-)
-
-
-def gate_count_sql(when: str) -> str:
-    """The statement that adds people to a venue's gate count (six `{}` placeholders, the values of
-    `gate_count_values`), only when the SQL condition `when` holds: a caller puts it in the same atomic
-    write as the movement it counts (a scan's redemption)."""
-    return _COUNT.replace("{when}", when)
-
-
-def gate_count_values(
-    record: VenueRecord, at: datetime, direction: str, people: int
-) -> tuple[str, str, str, datetime, int, int]:
-    """count_key, venue, local date, window start, entries, exits for people moving at `at`."""
-    local = at.astimezone(CITY_TZ)
-    start = window_start(record, local)
-    slug = record.row["slug"]
-    entries, exits = (people, 0) if direction == "in" else (0, people)
-    return f"{slug}|{start.isoformat()}", slug, local.date().isoformat(), start, entries, exits
-
-
-@dataclass(frozen=True, slots=True)
-class GateMovement:
-    """What a gate writes when people pass, handed to `OccupancyService.move` as statements: `act`, an
-    UPDATE that changes one row when they may pass and none when they may not (a redemption), and
-    `record`, an INSERT of the gate's log line (`record_args` fill its `{}`s) that says `{moved}` where
-    the SQL truth "act changed a row" belongs and returns a `moved` column with the same truth."""
-
-    act: QueryString
-    record: str
-    record_args: tuple[Any, ...]
-
-
-_MOVED_IN_CTE = "EXISTS (SELECT 1 FROM acted)"  # PostgreSQL: one statement, the act a data-modifying CTE
-_MOVED_JUST_BEFORE = "changes() > 0"  # SQLite: the previous statement of the same write changed a row
-
-
-async def add_to_gate_count(record: VenueRecord, at: datetime, direction: str, people: int) -> None:
-    """Count people who moved without a scan (the manual window), inside the caller's transaction."""
-    await GateCount.raw(gate_count_sql("TRUE"), *gate_count_values(record, at, direction, people))
-
-
-_COUNTS = "SELECT venue_slug, window_start, entries, exits FROM gate_counts WHERE local_date = {}"
-
-
-async def _gate_counts(slugs: list[str] | None, day: str) -> dict[str, list[dict[str, Any]]]:
-    """venue → today's counting windows (entries and exits by the gates and the manual window). Every
-    scan reads its venue's here: a statement written once (lib.db.fetch), not built by Piccolo per call."""
-    if slugs is None:
-        rows = await fetch(_COUNTS, day)
-    elif not slugs:
-        return {}
-    else:
-        rows = await fetch(_COUNTS + " AND venue_slug IN (" + ", ".join(["{}"] * len(slugs)) + ")", day, *slugs)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        out.setdefault(row["venue_slug"], []).append(row)
-    return out
 
 
 # ---------------------------------------------------------------- directives in force
@@ -241,7 +171,7 @@ class OccupancyService:
         now_local = now.astimezone(CITY_TZ)
         day = now_local.date().isoformat()
         wanted = None if every else [r.row["slug"] for r in records]
-        counts = await _gate_counts(wanted, day)
+        counts = await gate_counts(wanted, day)
         directives = await _directives_now(now)
         out = []
         for rec in records:
@@ -324,16 +254,16 @@ class OccupancyService:
             rows = await atomic_write(
                 single=QueryString(
                     f"WITH acted AS ({act.template} RETURNING 1), "
-                    f"counted AS ({gate_count_sql(_MOVED_IN_CTE)} RETURNING 1) "
-                    + movement.record.replace("{moved}", _MOVED_IN_CTE),
+                    f"counted AS ({gate_count_sql(MOVED_IN_CTE)} RETURNING 1) "
+                    + movement.record.replace("{moved}", MOVED_IN_CTE),
                     *act.args,
                     *counted,
                     *movement.record_args,
                 ),
                 steps=(
                     act,
-                    QueryString(gate_count_sql(_MOVED_JUST_BEFORE), *counted),
-                    QueryString(movement.record.replace("{moved}", _MOVED_JUST_BEFORE), *movement.record_args),
+                    QueryString(gate_count_sql(MOVED_JUST_BEFORE), *counted),
+                    QueryString(movement.record.replace("{moved}", MOVED_JUST_BEFORE), *movement.record_args),
                 ),
                 answer=2,
             )

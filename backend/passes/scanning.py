@@ -21,7 +21,8 @@ from backend.lib.clock import CITY_TZ, clock
 from backend.lib.db import fetch, is_unique_violation
 from backend.lib.personal_data import mask_name
 from backend.lib.problems import InvalidInput, NotFound
-from backend.occupancy.services import GateMovement, occupancy
+from backend.occupancy.counts import GateMovement
+from backend.occupancy.services import occupancy
 from backend.passes.codes import CodeRejected, verify_code
 from backend.passes.devices import gate_devices
 from backend.passes.extensions import GateRequest, extensions

@@ -26,6 +26,15 @@ from backend.lib.problems import Conflict, InvalidInput, NotFound
 from backend.occupancy.services import occupancy
 from backend.reservations import seats, waitlist
 from backend.reservations.contacts import Contact, contact_for
+from backend.reservations.idempotency import (
+    Claim,
+    IdempotencyRace,
+    Replay,
+    claim_for,
+    claim_key,
+    replay_after_race,
+    stored_answer,
+)
 from backend.reservations.ports import PerformanceTarget, Place, Ticketing
 from backend.reservations.pricing import performance_target, price_rows, venue_rules
 from backend.reservations.schemas import BookingRequest, ReservationOut, ReservationStatus, VisitorOut
@@ -41,35 +50,11 @@ _slot_writers = HotRowQueue()
 
 
 @dataclass(frozen=True)
-class Replay:
-    """A repeated `Idempotency-Key`: the first answer, unchanged."""
-
-    status_code: int
-    body: ReservationOut
-
-
-class _IdempotencyRace(Exception):
-    """A twin request with the same key wrote its record first."""
-
-    def __init__(self, claim: _Claim) -> None:
-        super().__init__(claim.key)
-        self.claim = claim
-
-
-@dataclass(frozen=True)
 class _Party:
     """A booking's visitors, checked: their ID numbers normalised, and a keyed fingerprint of each."""
 
     numbers: list[str]
     fingerprints: list[str]
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """An `Idempotency-Key` of one user and the hash of the request it came with."""
-
-    key: str
-    request_hash: str
 
 
 @dataclass
@@ -89,7 +74,7 @@ class _Booking:
     hold: datetime | None
     now: datetime
     cancel_cutoff_min: int
-    claim: _Claim | None
+    claim: Claim | None
     amount_fen: int = 0
     target: PerformanceTarget | None = None  # a performance's places and hold (issue 18)
     ticketing: Ticketing | None = None
@@ -102,8 +87,8 @@ async def book(
     """Book the visitors of `data` into a slot, or onto its waitlist, or into a performance through the
     tickets room (`ticketing`) (the steps: the module's docstring)."""
     party = _checked_party(data)
-    claim = _claim_for(user, data, party, idempotency_key)
-    if claim is not None and (replay := await _replay(claim.key, claim.request_hash)) is not None:
+    claim = claim_for(user, data, party.numbers, idempotency_key)
+    if claim is not None and (replay := await stored_answer(claim.key, claim.request_hash)) is not None:
         return replay
     target = await performance_target(user.id, data, ticketing)
     slot = await slot_by_id(target.slot_id if target else (data.slot_id or 0))
@@ -121,8 +106,8 @@ async def book(
     try:
         async with _slot_writers.turn(slot["id"]), write_transaction():
             out = await _write(booking)
-    except _IdempotencyRace as race:
-        return await _replay_after_race(race.claim)
+    except IdempotencyRace as race:
+        return await replay_after_race(race.claim)
     log.info(
         "reservation booked",
         extra={
@@ -175,32 +160,6 @@ async def _price(b: _Booking, data: BookingRequest, party: _Party, ticketing: Ti
         b.status, b.hold = "pending_payment", b.now + timedelta(seconds=get_settings().payment_hold_s)
 
 
-def _claim_for(user: AuthUser, data: BookingRequest, party: _Party, idempotency_key: str | None) -> _Claim | None:
-    if not idempotency_key:
-        return None
-    return _Claim(
-        key=f"{user.id}:reservations.create:{idempotency_key}",
-        request_hash=_request_hash(data, party.numbers),
-    )
-
-
-def _request_hash(data: BookingRequest, numbers: list[str]) -> str:
-    people = [[v.name.strip(), v.id_type, n, v.ticket_type] for v, n in zip(data.visitors, numbers, strict=True)]
-    canonical = msgspec.json.encode([data.slot_id, data.waitlist, people, data.performance_id, data.hold_id, data.zone])
-    return vault().fingerprint(canonical.decode())
-
-
-async def _replay(key: str, request_hash: str) -> Replay | None:
-    record = await IdempotencyRecord.select().where(IdempotencyRecord.key == key).first()
-    if record is None:
-        return None
-    if record["request_hash"] != request_hash:
-        raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request")
-    if record["status_code"] == 0:  # claimed by a request that has not finished
-        return None
-    return Replay(record["status_code"], msgspec.json.decode(record["body"], type=ReservationOut))
-
-
 async def _check_bookable(slot: dict[str, Any], now: datetime, party_size: int, wants_waitlist: bool) -> None:
     """The slot still sells: not over, not closed, the venue not full today, seats left (or the
     waitlist is wanted). Seats are only a fast path here; taking them decides."""
@@ -216,7 +175,7 @@ async def _check_bookable(slot: dict[str, Any], now: datetime, party_size: int, 
 
 
 async def _prepare(
-    user: AuthUser, data: BookingRequest, party: _Party, slot: dict[str, Any], now: datetime, claim: _Claim | None
+    user: AuthUser, data: BookingRequest, party: _Party, slot: dict[str, Any], now: datetime, claim: Claim | None
 ) -> _Booking:
     """Everything the write needs, worked out before it starts (visitors encrypted, the venue's
     cancel cutoff read), so the write transaction stays short."""
@@ -258,7 +217,7 @@ async def _write(b: _Booking) -> ReservationOut:
     """The write, inside the caller's write transaction; the slot row is locked only at the end."""
     await lock_row("users", b.user_id)  # one user's bookings queue behind each other: the limit holds
     if b.claim is not None:  # claim the key first: a concurrent twin waits here, then replays
-        await _claim_key(b.claim)
+        await claim_key(b.claim)
     await _check_booking_limit(b.user_id)
     reservation_id = await _insert_reservation(b)
     await _claim_visitors(b, reservation_id)
@@ -272,18 +231,6 @@ async def _write(b: _Booking) -> ReservationOut:
             {IdempotencyRecord.status_code: 201, IdempotencyRecord.body: msgspec.json.encode(out).decode()}
         ).where(IdempotencyRecord.key == b.claim.key)
     return out
-
-
-async def _claim_key(claim: _Claim) -> None:
-    """Write the key's record before anything else; a twin that wrote it first makes this a race."""
-    try:
-        await IdempotencyRecord.insert(
-            IdempotencyRecord(key=claim.key, request_hash=claim.request_hash, status_code=0, body="")
-        )
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise _IdempotencyRace(claim) from None
-        raise
 
 
 # An account's active bookings from a day on: read through the partial index `reservations_active_by_user`
@@ -393,11 +340,3 @@ async def _answer(b: _Booking, reservation_id: int) -> ReservationOut:
         else None,
         contact_phone_masked=b.contact.masked if b.contact else None,
     )
-
-
-async def _replay_after_race(claim: _Claim) -> Replay:
-    """A twin request with the same key claimed it first: answer as it did, once it has."""
-    replay = await _replay(claim.key, claim.request_hash)
-    if replay is None:
-        raise Conflict("idempotency_in_progress", "a request with this key is still running") from None
-    return replay

@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from backend.lib.auth import PUBLIC, AuthUser, require_roles
 from backend.lib.pagination import Limit, Offset, Page
-from backend.reservations.booking import Replay
+from backend.reservations.idempotency import Replay
 from backend.reservations.schemas import (
     BookingRequest,
     CancelResult,

@@ -23,8 +23,8 @@ from backend.lib.problems import Conflict, NotFound
 from backend.payments.ports import PayableBooking
 from backend.payments.schemas import PaymentOut
 from backend.reservations import booking, seats, slots, waitlist
-from backend.reservations.booking import Replay
 from backend.reservations.disruptions import Disruption
+from backend.reservations.idempotency import Replay
 from backend.reservations.ports import Payments, Ticketing
 from backend.reservations.schemas import (
     BookingRequest,

@@ -14,7 +14,8 @@ from typing import Any
 
 from backend.lib.clock import CITY_TZ
 from backend.lib.db import write_transaction
-from backend.occupancy.services import add_to_gate_count, occupancy
+from backend.occupancy.counts import add_to_gate_count
+from backend.occupancy.services import occupancy
 from backend.passes.extensions import GateRequest
 from backend.passes.schemas import ScanResult
 from backend.venues.services import catalog

@@ -50,9 +50,10 @@ async def test_the_venue_page_shows_the_forecast_chart_best_times_and_slot_level
     page = phone.page
     await _venue_page(phone)
     # the first day may be today with only its remaining hours (the suite runs at any time of day): the
-    # second listed day is a whole opening day
+    # second listed day is a whole opening day. Seven days ahead hold six opening days of a museum closed
+    # on Mondays, five once today's hours are over (seen on CI in the evening)
     days = page.get_by_test_id("forecast-day")
-    assert await days.count() >= 6
+    assert await days.count() >= 5
     await days.nth(1).click()
     assert await days.nth(1).get_attribute("aria-pressed") == "true"
     bars = page.get_by_test_id("forecast-bar")
