@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import msgspec
-
 from backend.lib.auth import AuthUser
 from backend.lib.booking_numbers import booking_number
 from backend.lib.clock import CITY_TZ, clock
@@ -33,13 +31,14 @@ from backend.reservations.idempotency import (
     claim_for,
     claim_key,
     replay_after_race,
+    store_answer,
     stored_answer,
 )
 from backend.reservations.ports import PerformanceTarget, Place, Ticketing
 from backend.reservations.pricing import performance_target, price_rows, venue_rules
 from backend.reservations.schemas import BookingRequest, ReservationOut, ReservationStatus, VisitorOut
 from backend.reservations.slots import slot_by_id, slot_out
-from backend.reservations.tables import IdempotencyRecord, Reservation, Slot, Visitor
+from backend.reservations.tables import Reservation, Slot, Visitor
 from backend.settings import get_settings
 from backend.venues.services import catalog
 
@@ -83,12 +82,12 @@ class _Booking:
 
 async def book(
     user: AuthUser, data: BookingRequest, idempotency_key: str | None = None, ticketing: Ticketing | None = None
-) -> ReservationOut | Replay:
+) -> ReservationOut | Replay[ReservationOut]:
     """Book the visitors of `data` into a slot, or onto its waitlist, or into a performance through the
     tickets room (`ticketing`) (the steps: the module's docstring)."""
     party = _checked_party(data)
     claim = claim_for(user, data, party.numbers, idempotency_key)
-    if claim is not None and (replay := await stored_answer(claim.key, claim.request_hash)) is not None:
+    if claim is not None and (replay := await stored_answer(claim.key, claim.request_hash, ReservationOut)) is not None:
         return replay
     target = await performance_target(user.id, data, ticketing)
     slot = await slot_by_id(target.slot_id if target else (data.slot_id or 0))
@@ -107,7 +106,7 @@ async def book(
         async with _slot_writers.turn(slot["id"]), write_transaction():
             out = await _write(booking)
     except IdempotencyRace as race:
-        return await replay_after_race(race.claim)
+        return await replay_after_race(race.claim, ReservationOut)
     log.info(
         "reservation booked",
         extra={
@@ -227,9 +226,7 @@ async def _write(b: _Booking) -> ReservationOut:
     await _take_seats_or_wait(b, reservation_id)  # seats last: the slot row stays locked from here to COMMIT
     out = await _answer(b, reservation_id)
     if b.claim is not None:
-        await IdempotencyRecord.update(
-            {IdempotencyRecord.status_code: 201, IdempotencyRecord.body: msgspec.json.encode(out).decode()}
-        ).where(IdempotencyRecord.key == b.claim.key)
+        await store_answer(b.claim, 201, out)
     return out
 
 

@@ -1,9 +1,11 @@
-"""A booking's `Idempotency-Key`: claimed before anything is written, so a replay (or a twin request racing
-the first) gets the first answer, unchanged; a key reused for a different request is a 409."""
+"""An `Idempotency-Key` (a booking's; a voucher claim's too): claimed before anything is written, so a replay
+(or a twin request racing the first) gets the first answer, unchanged; a key reused for a different
+request is a 409. The stored answer is decoded as the caller's response type."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -11,16 +13,18 @@ from backend.lib.auth import AuthUser
 from backend.lib.db import is_unique_violation
 from backend.lib.personal_data import vault
 from backend.lib.problems import Conflict
-from backend.reservations.schemas import BookingRequest, ReservationOut
+from backend.reservations.schemas import BookingRequest
 from backend.reservations.tables import IdempotencyRecord
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Replay:
+class Replay(Generic[T]):
     """A repeated `Idempotency-Key`: the first answer, unchanged."""
 
     status_code: int
-    body: ReservationOut
+    body: T
 
 
 class IdempotencyRace(Exception):
@@ -54,7 +58,9 @@ def request_hash_of(data: BookingRequest, numbers: list[str]) -> str:
     return vault().fingerprint(canonical.decode())
 
 
-async def stored_answer(key: str, request_hash: str) -> Replay | None:
+async def stored_answer(key: str, request_hash: str, answer: type[T]) -> Replay[T] | None:
+    """The first answer to `key` (decoded as `answer`), None while there is none yet; a 409 when the key
+    came with a different request."""
     record = await IdempotencyRecord.select().where(IdempotencyRecord.key == key).first()
     if record is None:
         return None
@@ -62,7 +68,7 @@ async def stored_answer(key: str, request_hash: str) -> Replay | None:
         raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request")
     if record["status_code"] == 0:  # claimed by a request that has not finished
         return None
-    return Replay(record["status_code"], msgspec.json.decode(record["body"], type=ReservationOut))
+    return Replay(record["status_code"], msgspec.json.decode(record["body"], type=answer))
 
 
 async def claim_key(claim: Claim) -> None:
@@ -77,9 +83,16 @@ async def claim_key(claim: Claim) -> None:
         raise
 
 
-async def replay_after_race(claim: Claim) -> Replay:
+async def store_answer(claim: Claim, status_code: int, body: object) -> None:
+    """Inside the write that claimed the key: the answer a replay will get."""
+    await IdempotencyRecord.update(
+        {IdempotencyRecord.status_code: status_code, IdempotencyRecord.body: msgspec.json.encode(body).decode()}
+    ).where(IdempotencyRecord.key == claim.key)
+
+
+async def replay_after_race(claim: Claim, answer: type[T]) -> Replay[T]:
     """A twin request with the same key claimed it first: answer as it did, once it has."""
-    replay = await stored_answer(claim.key, claim.request_hash)
+    replay = await stored_answer(claim.key, claim.request_hash, answer)
     if replay is None:
         raise Conflict("idempotency_in_progress", "a request with this key is still running") from None
     return replay

@@ -128,7 +128,7 @@ class ReservationService:
 
     async def book(
         self, user: AuthUser, data: BookingRequest, idempotency_key: str | None = None
-    ) -> ReservationOut | Replay:
+    ) -> ReservationOut | Replay[ReservationOut]:
         """Book the visitors of `data` into a slot, or onto its waitlist; a repeated `Idempotency-Key`
         gets the first answer (`Replay`)."""
         return await booking.book(user, data, idempotency_key, self._ticketing)

@@ -25,18 +25,23 @@ import hashlib
 import logging
 import random
 import uuid
-from dataclasses import dataclass
 from typing import Any
-
-import msgspec
 
 from backend.accounts.identity import identity_fingerprint
 from backend.lib.auth import AuthUser
 from backend.lib.clock import clock
-from backend.lib.db import is_unique_violation, skip_locked, write_transaction
+from backend.lib.db import skip_locked, write_transaction
 from backend.lib.i18n import Lang
 from backend.lib.problems import Conflict
-from backend.reservations.tables import IdempotencyRecord
+from backend.reservations.idempotency import (
+    Claim,
+    IdempotencyRace,
+    Replay,
+    claim_key,
+    replay_after_race,
+    store_answer,
+    stored_answer,
+)
 from backend.vouchers import claim_tickets
 from backend.vouchers.campaigns import claim_closes, ensure_shards, figures, published_campaign
 from backend.vouchers.schemas import CouponOut
@@ -52,18 +57,6 @@ async def first_come_campaign(campaign_id: int) -> dict[str, Any]:
     if campaign["allocation"] != "first_come":
         raise Conflict("lottery_campaign", "this campaign is a lottery: apply instead")
     return campaign
-
-
-@dataclass(frozen=True)
-class Replay:
-    """A repeated `Idempotency-Key`: the first answer, unchanged."""
-
-    status_code: int
-    body: CouponOut
-
-
-class _Race(Exception):
-    """A twin request with the same key wrote its record first."""
 
 
 class _SoldOut(Exception):
@@ -92,7 +85,7 @@ class ClaimService:
         idempotency_key: str | None,
         lang: Lang = "zh",
         ticket: str | None = None,
-    ) -> CouponOut | Replay:
+    ) -> CouponOut | Replay[CouponOut]:
         campaign = await first_come_campaign(campaign_id)
         identity = self._identities.get(user.id) or await identity_fingerprint(user.id)
         if identity is None:
@@ -100,9 +93,9 @@ class ClaimService:
         if len(self._identities) > 100_000:
             self._identities.clear()
         self._identities[user.id] = identity
-        key = f"{user.id}:vouchers.claim:{idempotency_key}" if idempotency_key else None
         request_hash = hashlib.sha256(f"claim:{campaign_id}".encode()).hexdigest()
-        if key is not None and (replay := await _replay(key, request_hash)) is not None:
+        key = Claim(f"{user.id}:vouchers.claim:{idempotency_key}", request_hash) if idempotency_key else None
+        if key is not None and (replay := await stored_answer(key.key, request_hash, CouponOut)) is not None:
             return replay
         now = clock.now()
         if now < campaign["release_at"]:
@@ -136,19 +129,14 @@ class ClaimService:
         try:
             async with write_transaction():
                 if key is not None:
-                    await _claim_key(key, request_hash)
+                    await claim_key(key)
                 n = await _insert_coupon(coupon, free)
                 await _take_quota(campaign_id, campaign["quota_shards"])
                 out = coupon_out({**coupon, "n": n}, campaign, lang, now)
                 if key is not None:
-                    await IdempotencyRecord.update(
-                        {IdempotencyRecord.status_code: 201, IdempotencyRecord.body: msgspec.json.encode(out).decode()}
-                    ).where(IdempotencyRecord.key == key)
-        except _Race:
-            replay = await _replay(key or "", request_hash)
-            if replay is None:
-                raise Conflict("idempotency_in_progress", "a request with this key is still running") from None
-            return replay
+                    await store_answer(key, 201, out)
+        except IdempotencyRace as race:
+            return await replay_after_race(race.claim, CouponOut)
         except _SoldOut:
             self._sold_out.add(campaign_id)
             raise Conflict("sold_out", "all coupons have been claimed") from None
@@ -157,26 +145,6 @@ class ClaimService:
         figures.forget()
         log.info("coupon claimed", extra={"campaign": campaign_id, "coupon": out.id})
         return out
-
-
-async def _replay(key: str, request_hash: str) -> Replay | None:
-    record = await IdempotencyRecord.select().where(IdempotencyRecord.key == key).first()
-    if record is None:
-        return None
-    if record["request_hash"] != request_hash:
-        raise Conflict("idempotency_key_reused", "this Idempotency-Key was used for a different request")
-    if record["status_code"] == 0:  # claimed by a request that has not finished
-        return None
-    return Replay(record["status_code"], msgspec.json.decode(record["body"], type=CouponOut))
-
-
-async def _claim_key(key: str, request_hash: str) -> None:
-    try:
-        await IdempotencyRecord.insert(IdempotencyRecord(key=key, request_hash=request_hash, status_code=0, body=""))
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise _Race from None
-        raise
 
 
 async def _insert_coupon(row: dict[str, Any], free: list[int]) -> int:

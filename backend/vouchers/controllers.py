@@ -16,8 +16,8 @@ from backend.lib.auth import PUBLIC, AuthUser, require_roles
 from backend.lib.geo import parse_point
 from backend.lib.i18n import request_lang
 from backend.lib.pagination import Limit, Offset, Page
+from backend.reservations.idempotency import Replay
 from backend.vouchers.claim_tickets import ClaimTicketOut
-from backend.vouchers.claiming import Replay
 from backend.vouchers.schemas import (
     ApplicationOut,
     CampaignOut,

@@ -16,10 +16,11 @@ from backend.lib.clock import clock
 from backend.lib.geo import Point
 from backend.lib.i18n import Lang
 from backend.lib.problems import InvalidInput, NotFound
+from backend.reservations.idempotency import Replay
 from backend.vouchers import claim_tickets
 from backend.vouchers.campaigns import get_campaign, list_campaigns
 from backend.vouchers.claim_tickets import ClaimTicketOut
-from backend.vouchers.claiming import Replay, claims, first_come_campaign
+from backend.vouchers.claiming import claims, first_come_campaign
 from backend.vouchers.lottery import apply, draw_document, my_application
 from backend.vouchers.merchants import list_merchants, merchant_out
 from backend.vouchers.redemption import redeem, reverse
@@ -68,7 +69,7 @@ class VoucherService:
 
     async def claim(
         self, user: AuthUser, campaign_id: int, idempotency_key: str | None, lang: Lang, ticket: str | None = None
-    ) -> CouponOut | Replay:
+    ) -> CouponOut | Replay[CouponOut]:
         return await claims.claim(user, campaign_id, idempotency_key, lang, ticket)
 
     async def claim_ticket(self, user: AuthUser, campaign_id: int) -> ClaimTicketOut:
