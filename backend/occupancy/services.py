@@ -125,19 +125,23 @@ def _effective_capacity(capacity: int, directive: dict[str, Any] | None) -> int:
 _count_writers = HotRowQueue()
 
 
+def _load(inside: int, capacity: int, at_zero: float) -> dict[str, Any]:
+    """The ratio, comfort level and crowding of `inside` people where `capacity` fit (`at_zero`: the
+    ratio when the capacity in force is 0, which no number of people changes)."""
+    ratio = inside / capacity if capacity > 0 else at_zero
+    return {"ratio": round(ratio, 4), "comfort_level": comfort_level(ratio), "crowded": ratio >= REPORT_RATIO}
+
+
 def _plus(v: VenueOccupancy, direction: str, people: int) -> VenueOccupancy:
     """`v` after `people` passed its gates in `direction`."""
     entries, exits = (people, 0) if direction == "in" else (0, people)
     inside = max(0, v.occupancy + entries - exits)
-    ratio = inside / v.capacity if v.capacity > 0 else (1.0 if v.status != "open" else 0.0)
     return msgspec.structs.replace(
         v,
         occupancy=inside,
-        ratio=round(ratio, 4),
-        comfort_level=comfort_level(ratio),
         entries_today=v.entries_today + entries,
         exits_today=v.exits_today + exits,
-        crowded=ratio >= REPORT_RATIO,
+        **_load(inside, v.capacity, v.ratio),
     )
 
 
@@ -184,19 +188,16 @@ class OccupancyService:
             inside = max(0, inside)
             directive = directives.get(slug)
             capacity = _effective_capacity(rec.row["capacity"], directive)
-            ratio = inside / capacity if capacity > 0 else (1.0 if directive else 0.0)
             status: LiveStatus = STATUS_OF.get(directive["type"], "open") if directive else "open"
             out.append(
                 VenueOccupancy(
                     venue_slug=slug,
                     occupancy=inside,
                     capacity=capacity,
-                    ratio=round(ratio, 4),
-                    comfort_level=comfort_level(ratio),
                     entries_today=entries,
                     exits_today=exits,
-                    crowded=ratio >= REPORT_RATIO,
                     status=status,
+                    **_load(inside, capacity, 1.0 if directive else 0.0),
                     name=rec.row["name_zh"],
                     district=rec.row["district"],
                     location=rec.point,
