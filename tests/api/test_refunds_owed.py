@@ -183,6 +183,13 @@ async def test_closing_a_slot_with_stripe_failing_cancels_and_owes_every_refund(
     stripe_at(stripe_standin.base_url)
     clock.advance(LATER)
     await reservations.sweep()
+    # the app's own sweeper runs too: a refund it leased a moment before is made by it, not by this sweep
+    # (seen once in a full run), so give it a few seconds before looking
+    for _ in range(50):
+        if all(len(refunds_made(intent)) >= 1 for _, _, intent in holders):
+            break
+        await asyncio.sleep(0.2)
+        await reservations.sweep()
     for me, booking, intent in holders:
         assert len(refunds_made(intent)) == 1
         assert (await status_of(client, me, booking))["payment"]["status"] == "refunded"
