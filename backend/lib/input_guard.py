@@ -31,6 +31,9 @@ MAX_DEPTH = 32
 # a date or date-time value, with a year of any length or sign (`+10000-01-01`, `0001-01-01T00:00Z`)
 _DATE = re.compile(r"[+-]?(\d{4,})-\d{1,2}-\d{1,2}(?:[T ]\d[\d:.,+\-Z ]*)?")
 _INTEGER = re.compile(r"[+-]?\d+")
+# what a plain ASCII query (no %-escapes) must hold for any check below to refuse it: a year before its
+# dash (a date), or ten digits in a row (an integer past 32 bits). Without either, nothing is decoded.
+_RISKY = re.compile(rb"\d{4}-|\d{10}")
 
 
 def _check_text(value: str, where: str) -> None:
@@ -134,10 +137,11 @@ def _check_integer(value: str, where: str, low: int = INT32_MIN, high: int = INT
 def check_url(scope: Scope) -> None:
     """Path and query: UTF-8 without NUL, dates inside the calendar, integer parameters inside 32 bits."""
     raw_path = scope.get("raw_path") or scope["path"].encode()
-    try:
-        unquote_to_bytes(raw_path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("invalid_text", "the path is not valid UTF-8") from None
+    if b"%" in raw_path or not raw_path.isascii():
+        try:
+            unquote_to_bytes(raw_path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("invalid_text", "the path is not valid UTF-8") from None
     if "\x00" in scope["path"]:
         raise InvalidInput("invalid_text", "the path contains a NUL character")
     for name, value in (scope.get("path_params") or {}).items():
@@ -146,14 +150,18 @@ def check_url(scope: Scope) -> None:
         elif isinstance(value, int) and not isinstance(value, bool):
             _check_integer(str(value), name)
     query = scope.get("query_string") or b""
-    if not query:
-        return
+    if not query or (query.isascii() and b"%" not in query and b"\x00" not in query and not _RISKY.search(query)):
+        return  # nothing here can be refused: don't decode it (most queries; issue 22)
+    handler = scope.get("route_handler")
+    check_query(query, _integer_query_names(handler) if isinstance(handler, BaseRouteHandler) else frozenset())
+
+
+def check_query(query: bytes, integers: frozenset[str]) -> None:
+    """Every name and value of a query string, decoded (`integers`: the names that are integers)."""
     try:
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         raise InvalidInput("invalid_text", "the query is not valid UTF-8") from None
-    handler = scope.get("route_handler")
-    integers = _integer_query_names(handler) if isinstance(handler, BaseRouteHandler) else frozenset()
     for name, value in pairs:
         _check_text(name, "query")
         _check_text(value, name)

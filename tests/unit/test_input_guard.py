@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from litestar import get
 
 from backend.lib.bounds import within_calendar
-from backend.lib.input_guard import MAX_DEPTH, check_body
+from backend.lib.input_guard import MAX_DEPTH, check_body, check_query, check_url
 from backend.lib.problems import InvalidInput, refused_input
 
 
@@ -75,3 +77,60 @@ def test_the_last_line_knows_what_the_input_caused():
     )
     assert refused_input(KeyError("live")) is None
     assert refused_input(ValueError("something else")) is None
+
+
+@get("/probe", sync_to_thread=False)
+def _probe(limit: int = 10, near: str = "") -> None:
+    """A route with an integer query parameter, as `check_url` sees it after routing."""
+
+
+def _query_scope(query: bytes) -> dict[str, object]:
+    return {
+        "type": "http",
+        "path": "/probe",
+        "raw_path": b"/probe",
+        "query_string": query,
+        "route_handler": _probe,
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        b"day=0001-01-01",
+        b"from=9999-12-31T23:59:59%2B08:00",
+        b"at=%2B10000-01-01",
+        b"q=%00",
+        b"q=\x00",
+        b"q=%FF",
+        b"limit=2147483648",
+        b"limit=-2147483649",
+        b"limit=%2B99999999999",
+    ],
+)
+def test_a_query_that_can_be_refused_is_never_waved_through(query):
+    with pytest.raises(InvalidInput):
+        check_url(_query_scope(query))
+
+
+def test_the_plain_query_shortcut_refuses_exactly_what_the_full_check_refuses():
+    """Random queries from an alphabet rich in what is refused: the shortcut in `check_url` (plain ASCII,
+    no %-escape, no year before a dash, no ten digits: not decoded at all) never lets through what the
+    full check (`check_query`) refuses."""
+    rng = random.Random(22)
+    pieces = ["0", "1", "9", "2026", "-", "+", ",", ".", "=", "&", "limit", "near", "day", "T", ":", "%00",
+              "%2B", "%FF", "%E5%B8%B8", "\xe5", "0001", "10000", "2147483648", "_", "a"]  # fmt: skip
+    refusals = 0
+    for _ in range(5000):
+        query = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))).encode("latin-1")
+        try:
+            check_query(query, frozenset({"limit"}))
+            refused = False
+        except InvalidInput:
+            refused, refusals = True, refusals + 1
+        try:
+            check_url(_query_scope(query))
+            assert not refused, query
+        except InvalidInput:
+            assert refused, query
+    assert refusals > 500  # the alphabet does reach the refusals
