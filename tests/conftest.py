@@ -39,6 +39,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 _TMP = Path(tempfile.mkdtemp(prefix="changxiang-test-"))
 os.environ.setdefault("CHANGXIANG_VAR_DIR", str(_TMP / "var"))
+# many apps start in one test process: frozen objects would never be collected (tests/api/test_heap.py turns it on)
+os.environ.setdefault("CHANGXIANG_GC_FREEZE", "false")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_TMP / 'test.sqlite3'}")
 os.environ.setdefault("CHANGXIANG_ADMIN_EMAIL", "admin@changxiang.test")
 os.environ.setdefault("CHANGXIANG_ADMIN_PASSWORD", "admin-password-1")

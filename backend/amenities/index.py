@@ -1,35 +1,58 @@
 """The finder's grid index: where every toilet, charger and car park is, kept per process.
 
 Positions are static content, so each process keeps a grid index of them (cells sized to hold about
-two places each, `cell_size`), rebuilt when the shared version key in the `cache` store moves. A
-query walks square rings of cells outward until the searched square provably contains the nearest
-matches (`AmenityIndex.candidates`); the ranking and the live status are the service's.
+`PLACES_PER_CELL` places each, `cell_size`), rebuilt when the shared version key in the `cache` store
+moves. A query walks square rings of cells outward until the searched square provably contains the
+nearest matches (`AmenityIndex.candidates`); the ranking and the live status are the service's.
+
+Each place is kept as a point on the unit sphere (x, y, z): the straight-line (chord) distance between
+two such points orders places exactly as the great-circle distance does, and `math.dist` computes it
+in C, a whole cell at a time. So a query costs a few cells' worth of Python, whatever the cells hold:
+the cells are sized to hold several places, most queries end after the first ring, and only the places
+that can still rank are handed over, in metres (issue 22).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from backend.amenities.tables import Amenity, Evse
-from backend.lib.geo import EARTH_RADIUS_M, Point
+from backend.lib import heap
+from backend.lib.geo import EARTH_RADIUS_M, Point, head_bound_m
 from backend.lib.stores import shared_version
 
 MIN_CELL_DEG, MAX_CELL_DEG = 0.005, 1.0
-PLACES_PER_CELL = 2.0  # sized so that a few rings of cells around a point hold the nearest ten
+PLACES_PER_CELL = 6.0  # sized so that the first ring of cells around a point mostly holds the nearest ten
 VERSION_KEY = "amenities:version"
 VERSION_CHECK_S = 1.0
 M_PER_DEG_LAT = 110_574.0  # the smallest metres-per-degree of latitude (at the equator)
 M_PER_DEG_LNG_EQ = 111_320.0
 _SLACK = 1.006
+_DIAMETER_M = 2 * EARTH_RADIUS_M
+
+Xyz = tuple[float, float, float]
+
+
+def unit_vector(lat: float, lng: float) -> Xyz:
+    """The point on the unit sphere at this latitude and longitude (degrees)."""
+    phi, lam = math.radians(lat), math.radians(lng)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def chord_of(metres: float) -> float:
+    """The chord on the unit sphere that spans `metres` of great circle (at most the diameter)."""
+    return 2.0 * math.sin(min(metres / _DIAMETER_M, math.pi / 2))
 
 
 @dataclass(slots=True)
@@ -41,9 +64,6 @@ class AmenityRecord:
     row: dict[str, Any]
     connectors: dict[str, float]  # connector type -> highest kW
     connector_counts: list[dict[str, Any]]
-    lat_rad: float = 0.0
-    lng_rad: float = 0.0
-    cos_lat: float = 1.0
     # the answer's parts that never change, per language (services.AmenityService._out fills it)
     templates: dict[str, Any] = field(default_factory=dict)
 
@@ -83,8 +103,8 @@ class AmenityIndex:
         self._version: str | None = None
         self._checked = 0.0
         self.records: list[AmenityRecord] = []
-        # kind -> cell -> (lat in radians, lng in radians, cos lat, position in `records`) of its places
-        self.grid: dict[str, dict[tuple[int, int], list[tuple[float, float, float, int]]]] = {}
+        # kind -> cell -> (its places' unit vectors, their positions in `records`)
+        self.grid: dict[str, dict[tuple[int, int], tuple[list[Xyz], list[int]]]] = {}
         self.extent: dict[str, tuple[int, int, int, int]] = {}  # kind -> min_i, max_i, min_j, max_j
         self.cell_deg = MAX_CELL_DEG
 
@@ -114,12 +134,18 @@ class AmenityIndex:
             return
         rows = await Amenity.select()
         evses = await Evse.select(Evse.amenity, Evse.connector, Evse.max_kw)
+        self.build(rows, evses)
+        self._version = version
+        heap.settle()  # the index lives until the next rebuild: out of the collector's scans (lib/heap.py)
+
+    def build(self, rows: list[dict[str, Any]], evses: list[dict[str, Any]]) -> None:
+        """The index of these places (amenity rows) and their charge points (EVSE rows)."""
         by_amenity: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for e in evses:
             by_amenity[e["amenity"]].append(e)
         records: list[AmenityRecord] = []
-        grid: defaultdict[str, defaultdict[tuple[int, int], list[tuple[float, float, float, int]]]] = defaultdict(
-            lambda: defaultdict(list)
+        grid: defaultdict[str, defaultdict[tuple[int, int], tuple[list[Xyz], list[int]]]] = defaultdict(
+            lambda: defaultdict(lambda: ([], []))
         )
         self.cell_deg = cell = cell_size([(r["lat"], r["lng"]) for r in rows])
         for row in rows:
@@ -136,15 +162,12 @@ class AmenityIndex:
                 row,
                 plugs,
                 [{"type": t, "max_kw": kw, "count": n} for (t, kw), n in sorted(counts.items())],
-                math.radians(row["lat"]),
-                math.radians(row["lng"]),
-                math.cos(math.radians(row["lat"])),
             )
-            grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))].append(
-                (rec.lat_rad, rec.lng_rad, rec.cos_lat, len(records))
-            )
+            vectors, positions = grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))]
+            vectors.append(unit_vector(row["lat"], row["lng"]))
+            positions.append(len(records))
             records.append(rec)
-        self.records, self.grid, self._version = records, {k: dict(v) for k, v in grid.items()}, version
+        self.records, self.grid = records, {k: dict(v) for k, v in grid.items()}
         self.extent = {
             kind: (
                 min(i for i, _ in cells),
@@ -164,9 +187,10 @@ class AmenityIndex:
         accept: Callable[[AmenityRecord], bool] | None,
     ) -> list[tuple[float, AmenityRecord]]:
         """Walk square rings of cells outward until `want` accepted places lie inside the covered circle,
-        the radius is covered, or the rings cover every cell that holds data; return every accepted
-        place seen, with its spherical distance. Rings are clipped to the data's extent, so a far-away
-        centre costs little."""
+        the radius is covered, or the rings cover every cell that holds data; return the accepted places
+        seen, with their spherical distances: with a radius, every one; without, those that can still
+        rank among the first `want` (`geo.head_bound_m`). Rings are clipped to the data's extent, so a
+        far-away centre costs little."""
         grids = [g for g in (self.grid.get(k) for k in kinds) if g]
         extents = [self.extent[k] for k in kinds if k in self.extent]
         if not grids or not extents:
@@ -176,34 +200,42 @@ class AmenityIndex:
         ci, cj = math.floor(center.lat / self.cell_deg), math.floor(center.lng / self.cell_deg)
         first = max(0, lo_i - ci, ci - hi_i, lo_j - cj, cj - hi_j)
         last = max(ci - lo_i, hi_i - ci, cj - lo_j, hi_j - cj)
-        found: list[tuple[float, int]] = []
-        lat0, lng0 = math.radians(center.lat), math.radians(center.lng)
-        cos0, sin, asin, sqrt = math.cos(lat0), math.sin, math.asin, math.sqrt
-        diameter = 2 * EARTH_RADIUS_M
-        records = self.records
+        chords: list[float] = []
+        found: list[int] = []
+        here = unit_vector(center.lat, center.lng)
+        dist, records = math.dist, self.records
         for ring in range(first, last + 1):
             for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j):
                 for grid in grids:
-                    entries = grid.get(cell)
-                    if not entries:
+                    entry = grid.get(cell)
+                    if entry is None:
                         continue
-                    for lat_r, lng_r, cos_l, position in entries:
-                        if accept is not None and not accept(records[position]):
-                            continue
-                        # haversine_m, inlined with the place's radians precomputed (the hot loop)
-                        h = sin((lat_r - lat0) * 0.5) ** 2 + cos0 * cos_l * sin((lng_r - lng0) * 0.5) ** 2
-                        found.append((diameter * asin(sqrt(h) if h < 1.0 else 1.0), position))
+                    vectors, positions = entry
+                    if accept is None:  # the whole cell at once, in C
+                        chords.extend(map(dist, repeat(here, len(vectors)), vectors))
+                        found.extend(positions)
+                        continue
+                    for vector, position in zip(vectors, positions, strict=True):
+                        if accept(records[position]):
+                            chords.append(dist(here, vector))
+                            found.append(position)
             if radius_m is None and len(found) < want:
                 continue  # fewer seen than wanted: no need to ask how far the rings reach
             covered = self._covered_m(center, ci, cj, ring)
             if radius_m is not None:
                 if covered >= radius_m * _SLACK:
                     break
-            else:
-                reach = covered / _SLACK
-                if sum(1 for d, _ in found if d <= reach) >= want:
-                    break
-        return [(d, records[position]) for d, position in found]
+            elif sum(map(chord_of(covered / _SLACK).__ge__, chords)) >= want:
+                break
+        if radius_m is None and len(chords) > want:
+            # only the places that can still rank: within the head bound of the `want`-th nearest
+            kth = _DIAMETER_M * math.asin(min(heapq.nsmallest(want, chords)[-1] * 0.5, 1.0))
+            bound = chord_of(head_bound_m(kth))
+            kept = [(c, p) for c, p in zip(chords, found, strict=True) if c <= bound]
+        else:
+            kept = list(zip(chords, found, strict=True))
+        asin, diameter = math.asin, _DIAMETER_M
+        return [(diameter * asin(min(c * 0.5, 1.0)), records[p]) for c, p in kept]
 
     def _covered_m(self, center: Point, ci: int, cj: int, ring: int) -> float:
         cell = self.cell_deg

@@ -68,9 +68,16 @@ def is_open(text: str, local_naive: datetime) -> bool:
     return bool(hours and hours.is_open(local_naive))
 
 
+# Up to this many places, each place's template is kept once made (a city's few thousand: answers cost no
+# construction). Past it (a country's index), templates are made per answer and dropped with it: kept,
+# they would pile up by the hundred thousand in the collector's oldest generation, and each full
+# collection would walk them all while every request waits (issue 22; lib/heap.py).
+KEEP_TEMPLATES_UP_TO = 20_000
+
+
 def _template(rec: AmenityRecord, lang: Lang) -> AmenityOut:
-    """The parts of a place's answer that never change, in `lang`, made once per place and language (a
-    toilet's attributes too: nothing of it is live)."""
+    """The parts of a place's answer that never change, in `lang` (a toilet's attributes too: nothing of
+    it is live); kept on the place while the index is city-sized (`KEEP_TEMPLATES_UP_TO`)."""
     row = rec.row
     attributes: dict[str, Any] = {}
     if rec.kind == "toilet":
@@ -91,7 +98,8 @@ def _template(rec: AmenityRecord, lang: Lang) -> AmenityOut:
         open_now=False,
         attributes=attributes,
     )
-    rec.templates[lang] = template
+    if len(index.records) <= KEEP_TEMPLATES_UP_TO:
+        rec.templates[lang] = template
     return template
 
 

@@ -61,6 +61,12 @@ def haversine_m(a: Point, b: Point) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def head_bound_m(kth_m: float) -> float:
+    """The spherical distance past which no place can rank before the one `kth_m` away (by spherical
+    distance) once exact geodesics are taken: what `rank_nearest` computes geodesics for."""
+    return kth_m * _SPHERE_SLACK * _SPHERE_SLACK + 1.0
+
+
 def rank_nearest(
     center: Point,
     places: Sequence[tuple[Point, T]],
@@ -81,7 +87,7 @@ def rank_nearest(
         approx = [a for a in approx if a[0] <= radius_m * _SPHERE_SLACK]
     sure_inside = 0 if radius_m is None else sum(1 for d, _ in approx if d * _SPHERE_SLACK < radius_m)
     if first < len(approx):
-        bound = approx[first - 1][0] * _SPHERE_SLACK * _SPHERE_SLACK + 1.0 if first > 0 else 0.0
+        bound = head_bound_m(approx[first - 1][0]) if first > 0 else 0.0
         head = [a for a in approx if a[0] <= bound]
     else:
         head = approx
