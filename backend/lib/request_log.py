@@ -17,11 +17,11 @@ import contextvars
 import json
 import logging
 import queue
+import random
 import re
 import sys
 import threading
 import time
-import uuid
 from typing import Any, BinaryIO
 
 import msgspec
@@ -196,6 +196,12 @@ def _log_access(writer: LineWriter | None, rid: str, method: str, path: str, sta
     writer.put(_encode(line) + b"\n")
 
 
+def _new_request_id() -> str:
+    """32 random hex digits, like `uuid4().hex` at a sixth of its cost: an id correlates log lines and is
+    no secret, so Python's generator (seeded from the OS, and reseeded in a forked child) is enough."""
+    return f"{random.getrandbits(128):032x}"
+
+
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (the caller's X-Request-ID if sane), echo it, log one access line, and
     count it for Prometheus (lib/metrics.py)."""
@@ -209,7 +215,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        rid = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _REQUEST_ID_OK.match(incoming) else _new_request_id()
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status = 500

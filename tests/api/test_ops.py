@@ -43,6 +43,8 @@ async def test_request_id_is_echoed_or_made(client):
     assert res.headers["x-request-id"] == "abc-123"
     made = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert made.headers["x-request-id"] != "bad id with spaces" and len(made.headers["x-request-id"]) == 32
+    ids = {(await client.get("/healthz")).headers["x-request-id"] for _ in range(20)}
+    assert len(ids) == 20 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)  # each its own, 32 hex digits
 
 
 async def test_unknown_api_path_is_problem_json(client):
