@@ -152,14 +152,18 @@ def _numbered(template: str) -> str:
 
 async def fetch(template: str, *args: Any) -> list[dict[str, Any]]:
     """Rows of a statement written with `{}` placeholders, as dicts, by the shortest way: on PostgreSQL
-    outside a transaction straight through asyncpg on the pool (the statement numbered once; a Piccolo
-    select built per call costs three times the CPU of the query, its raw path half again); inside a
-    transaction, and on SQLite, through the engine as Piccolo's raw queries go. For the hot paths (a
-    scan, a booking): anything else reads through Piccolo."""
+    straight through asyncpg (the statement numbered once; a Piccolo select built per call costs three
+    times the CPU of the query, its raw path half again), on the transaction's own connection inside a
+    transaction (so it sees the transaction's writes), else on the pool; on SQLite through the engine as
+    Piccolo's raw queries go. For the hot paths (a scan, a booking): anything else goes through Piccolo."""
     db = engine()
-    if isinstance(db, PostgresEngine) and db.pool is not None and db.current_transaction.get() is None:
-        async with db.pool.acquire() as connection:
-            return [dict(row) for row in await connection.fetch(_numbered(template), *args)]
+    if isinstance(db, PostgresEngine):
+        transaction = db.current_transaction.get()
+        if transaction is not None:
+            return [dict(row) for row in await transaction.connection.fetch(_numbered(template), *args)]
+        if db.pool is not None:
+            async with db.pool.acquire() as connection:
+                return [dict(row) for row in await connection.fetch(_numbered(template), *args)]
     rows = await db.run_querystring(QueryString(template, *args))
     return [dict(row) for row in rows]
 
@@ -200,10 +204,9 @@ async def lock_row(table: str, row_id: int) -> None:
     the only writer."""
     if not table.replace("_", "").isalnum():
         raise ValueError(f"not a table name: {table!r}")
-    db = engine()
-    if isinstance(db, SQLiteEngine):
+    if isinstance(engine(), SQLiteEngine):
         return
-    await db.run_querystring(QueryString(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", row_id))
+    await fetch(f"SELECT id FROM {table} WHERE id = {{}} FOR UPDATE", row_id)
 
 
 async def take_turns(lock_key: int) -> None:

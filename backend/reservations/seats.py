@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.lib.db import fetch
 from backend.reservations.tables import Slot
 
 
 async def take(slot_id: int, n: int) -> dict[str, Any] | None:
     """Hold `n` seats if they are free: one conditional UPDATE, so two requests can't both take the last.
     Returns the slot's new `booked` and `capacity`, or None when the seats weren't there."""
-    rows = await Slot.raw(
+    rows = await fetch(
         "UPDATE slots SET booked = booked + {} WHERE id = {} AND status = 'open' AND booked + {} <= capacity "
         "RETURNING booked, capacity",
         n,

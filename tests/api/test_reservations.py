@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from backend.lib.clock import clock
-from backend.reservations.tables import Reservation, Slot
+from backend.lib.personal_data import vault
+from backend.reservations.tables import Reservation, Slot, Visitor
 from tests.api.reservation_helpers import fresh_slot, resident_id, slot_by_id, visitor
 
 pytestmark = pytest.mark.anyio
@@ -338,3 +339,50 @@ async def test_the_booking_limit_counts_through_the_active_bookings_index(client
             await Reservation.raw("SET LOCAL enable_seqscan = off")
         plan = await Reservation.raw(explain + ACTIVE_BOOKINGS_SQL, me["id"], clock.city_today())
     assert "reservations_active_by_user" in str(plan), plan
+
+
+async def test_a_bookings_rows_read_back_as_the_model_describes_them(client, make_account):
+    """The booking's rows are written by statements of our own (`booking.INSERT_RESERVATION_SQL`, one
+    multi-row visitors insert): read back through Piccolo on both databases, every column holds what the
+    model says, and the model's own filters and orderings find them."""
+    me = await make_account("tourist")
+    slot = await fresh_slot(client, PAID_VENUE)
+    res = await book(client, me["headers"], slot["id"], [visitor("王小明"), visitor("李四")])
+    assert res.status_code == 201, res.text
+    body = res.json()
+    row = await Reservation.select().where(Reservation.public_id == uuid.UUID(body["id"])).first()
+    assert row is not None
+    assert (row["status"], row["party_size"], row["amount_fen"], row["venue_slug"]) == (
+        "pending_payment",
+        2,
+        body["amount_fen"],
+        PAID_VENUE,
+    )
+    assert (row["entries"], row["inside"], row["cancelled_at"], row["cancel_reason"], row["first_entry_at"]) == (
+        0,
+        False,
+        None,
+        None,
+        None,
+    )
+    assert row["contact_phone_enc"] is None and row["contact_phone_masked"] is None
+    assert row["created_at"].tzinfo is not None and abs(row["created_at"] - clock.now()) < timedelta(minutes=1)
+    assert row["hold_expires_at"] > row["created_at"]
+    assert row["visit_date"].isoformat() == slot["starts_at"][:10]
+    # the model's filters and orderings see the row as it sees its own
+    found = await Reservation.select(Reservation.id).where(
+        (Reservation.inside == False)  # noqa: E712 - Piccolo's column comparison
+        & (Reservation.created_at <= clock.now() + timedelta(seconds=1))
+        & (Reservation.hold_expires_at > clock.now())
+        & (Reservation.entries == 0)
+        & (Reservation.id == row["id"])
+    )
+    assert found == [{"id": row["id"]}]
+    people = await Visitor.select().where(Visitor.reservation == row["id"]).order_by(Visitor.position)
+    assert [(p["position"], p["name_masked"], p["id_type"], p["ticket_type"]) for p in people] == [
+        (0, "王*明", "resident_id", "adult"),
+        (1, "李*", "resident_id", "adult"),
+    ]
+    assert [p["price_fen"] for p in people] == [v["price_fen"] for v in body["visitors"]]
+    assert all(p["seat_id"] is None and p["seat_label"] is None and p["check_at_gate"] is None for p in people)
+    assert vault().decrypt(people[0]["name_enc"], "visitor.name") == "王小明"
