@@ -213,10 +213,9 @@ async def take_turns(lock_key: int) -> None:
     """Inside a write transaction: writers holding the same `lock_key` take turns until it ends (an
     append-only chain read at its head, then extended). PostgreSQL: a transaction-scoped advisory lock.
     SQLite: nothing to do, the write transaction already is the only writer."""
-    db = engine()
-    if isinstance(db, SQLiteEngine):
+    if isinstance(engine(), SQLiteEngine):
         return
-    await db.run_querystring(QueryString("SELECT pg_advisory_xact_lock({})", lock_key))
+    await fetch("SELECT pg_advisory_xact_lock({})", lock_key)
 
 
 def skip_locked() -> str:
