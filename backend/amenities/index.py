@@ -15,13 +15,12 @@ that can still rank are handed over, in metres (issue 22).
 from __future__ import annotations
 
 import asyncio
-import heapq
 import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 from litestar.stores.base import Store
@@ -64,8 +63,9 @@ class AmenityRecord:
     row: dict[str, Any]
     connectors: dict[str, float]  # connector type -> highest kW
     connector_counts: list[dict[str, Any]]
-    # the answer's parts that never change, per language (services.AmenityService._out fills it)
-    templates: dict[str, Any] = field(default_factory=dict)
+    # the answer's parts that never change: per language (services._template fills it) and, as encoded
+    # JSON fragments, per ("json", language) (services._toilet_json)
+    templates: dict[str | tuple[str, str], Any] = field(default_factory=dict)
 
 
 def cell_size(points: list[tuple[float, float]]) -> float:
@@ -96,6 +96,21 @@ def _ring_cells(ci: int, cj: int, ring: int, lo_i: int, hi_i: int, lo_j: int, hi
                 yield i, j
 
 
+def _blocks(
+    cells: dict[tuple[int, int], tuple[list[Xyz], list[int]]],
+) -> dict[tuple[int, int], tuple[list[Xyz], list[int]]]:
+    """For every cell with a place in or around it, the places of its 3 x 3 block: a walk takes its first
+    two rings (the centre cell and the eight around it) as one lookup and one pass in C."""
+    blocks: defaultdict[tuple[int, int], tuple[list[Xyz], list[int]]] = defaultdict(lambda: ([], []))
+    for (i, j), (vectors, positions) in cells.items():
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                block = blocks[(i + di, j + dj)]
+                block[0].extend(vectors)
+                block[1].extend(positions)
+    return dict(blocks)
+
+
 class AmenityIndex:
     def __init__(self) -> None:
         self._store: Store | None = None
@@ -105,6 +120,8 @@ class AmenityIndex:
         self.records: list[AmenityRecord] = []
         # kind -> cell -> (its places' unit vectors, their positions in `records`)
         self.grid: dict[str, dict[tuple[int, int], tuple[list[Xyz], list[int]]]] = {}
+        # kind -> cell -> its 3 x 3 block's places (the cell and its first ring), as one cell of `grid`
+        self.blocks: dict[str, dict[tuple[int, int], tuple[list[Xyz], list[int]]]] = {}
         self.extent: dict[str, tuple[int, int, int, int]] = {}  # kind -> min_i, max_i, min_j, max_j
         self.cell_deg = MAX_CELL_DEG
 
@@ -168,6 +185,7 @@ class AmenityIndex:
             positions.append(len(records))
             records.append(rec)
         self.records, self.grid = records, {k: dict(v) for k, v in grid.items()}
+        self.blocks = {kind: _blocks(cells) for kind, cells in self.grid.items()}
         self.extent = {
             kind: (
                 min(i for i, _ in cells),
@@ -204,24 +222,32 @@ class AmenityIndex:
         found: list[int] = []
         here = unit_vector(center.lat, center.lng)
         dist, records = math.dist, self.records
-        for ring in range(first, last + 1):
-            for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j):
-                for grid in grids:
-                    entry = grid.get(cell)
-                    if entry is None:
-                        continue
-                    vectors, positions = entry
-                    if accept is None:  # the whole cell at once, in C
-                        chords.extend(map(dist, repeat(here, len(vectors)), vectors))
-                        found.extend(positions)
-                        continue
-                    for vector, position in zip(vectors, positions, strict=True):
-                        if accept(records[position]):
-                            chords.append(dist(here, vector))
-                            found.append(position)
+        blocks = [b for b in (self.blocks.get(k) for k in kinds) if b]
+        ring = first
+        while ring <= last:
+            if ring == 0 and blocks:  # the centre cell and the first ring: one block a kind
+                entries = [block.get((ci, cj)) for block in blocks]
+                ring = 1
+            else:
+                entries = [
+                    grid.get(cell) for cell in _ring_cells(ci, cj, ring, lo_i, hi_i, lo_j, hi_j) for grid in grids
+                ]
+            for entry in entries:
+                if entry is None:
+                    continue
+                vectors, positions = entry
+                if accept is None:  # the whole cell at once, in C
+                    chords.extend(map(dist, repeat(here, len(vectors)), vectors))
+                    found.extend(positions)
+                    continue
+                for vector, position in zip(vectors, positions, strict=True):
+                    if accept(records[position]):
+                        chords.append(dist(here, vector))
+                        found.append(position)
+            ring += 1
             if radius_m is None and len(found) < want:
                 continue  # fewer seen than wanted: no need to ask how far the rings reach
-            covered = self._covered_m(center, ci, cj, ring)
+            covered = self._covered_m(center, ci, cj, ring - 1)
             if radius_m is not None:
                 if covered >= radius_m * _SLACK:
                     break
@@ -229,9 +255,9 @@ class AmenityIndex:
                 break
         if radius_m is None and len(chords) > want:
             # only the places that can still rank: within the head bound of the `want`-th nearest
-            kth = _DIAMETER_M * math.asin(min(heapq.nsmallest(want, chords)[-1] * 0.5, 1.0))
+            kth = _DIAMETER_M * math.asin(min(sorted(chords)[want - 1] * 0.5, 1.0))
             bound = chord_of(head_bound_m(kth))
-            kept = [(c, p) for c, p in zip(chords, found, strict=True) if c <= bound]
+            kept = list(compress(zip(chords, found, strict=True), map(bound.__ge__, chords)))
         else:
             kept = list(zip(chords, found, strict=True))
         asin, diameter = math.asin, _DIAMETER_M

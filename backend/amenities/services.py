@@ -103,6 +103,23 @@ def _template(rec: AmenityRecord, lang: Lang) -> AmenityOut:
     return template
 
 
+_encode = msgspec.json.Encoder().encode
+_OPEN_NOW = b'"open_now":'
+
+
+def _toilet_json(rec: AmenityRecord, lang: Lang, open_now: bool, distance_m: float) -> bytes:
+    """A toilet's answer as JSON, exactly as `msgspec` encodes its `AmenityOut`: the place's fragments
+    in `lang` (made once and kept on the place: bytes, which the collector never scans, so they are kept
+    at country scale too) around its open-now flag and its distance."""
+    fragments = rec.templates.get(("json", lang))
+    if fragments is None:
+        whole = _encode(_template(rec, lang))  # open_now false; no distance, no status: the end is `}`
+        at = whole.index(b"," + _OPEN_NOW + b"false,") + 1 + len(_OPEN_NOW)
+        fragments = rec.templates[("json", lang)] = (whole[:at], whole[at + len(b"false") : -1] + b',"distance_m":')
+    head, tail = fragments
+    return b"%b%b%b%b}" % (head, b"true" if open_now else b"false", tail, _encode(round(distance_m, 1)))
+
+
 def _charger_status(statuses: list[tuple[str, datetime | None]], now: datetime, max_age: timedelta) -> str:
     fresh = [s for s, at in statuses if at is not None and now - at <= max_age]
     if not fresh:
@@ -115,10 +132,37 @@ def _charger_status(statuses: list[tuple[str, datetime | None]], now: datetime, 
 
 
 class AmenityService:
-    async def nearest(
+    async def nearest(self, *, lang: Lang, **query: Any) -> AmenityPage:
+        """The nearest places that fit (`_find`'s query), as the page's struct."""
+        ranked, total, live, local_now = await self._find(**query)
+        items = await self._out([rec for _, rec in ranked], [d for d, _ in ranked], lang, local_now, live)
+        return AmenityPage(items=items, total=total)
+
+    async def nearest_json(self, *, lang: Lang, **query: Any) -> bytes:
+        """The same page as `nearest`, as its JSON (the API's answer): a toilet's answer is spliced from
+        its place's encoded fragments (`_toilet_json`), so the hot read builds no struct per item and the
+        page is encoded once, here; chargers and car parks, which carry live status, go through `_out`."""
+        ranked, total, live, local_now = await self._find(**query)
+        others = [(d, rec) for d, rec in ranked if rec.kind != "toilet"]
+        structs = iter(
+            await self._out([rec for _, rec in others], [d for d, _ in others], lang, local_now, live) if others else ()
+        )
+        opening: dict[str, bool] = {}
+        parts = []
+        for dist, rec in ranked:
+            if rec.kind != "toilet":
+                parts.append(_encode(next(structs)))
+                continue
+            hours = rec.row["opening_hours"]
+            open_now = opening.get(hours)
+            if open_now is None:
+                open_now = opening[hours] = is_open(hours, local_now)
+            parts.append(_toilet_json(rec, lang, open_now, dist))
+        return b'{"items":[%b],"total":%d}' % (b",".join(parts), total)
+
+    async def _find(
         self,
         *,
-        lang: Lang,
         near: Point,
         kind: str | None,
         radius_m: float | None,
@@ -130,7 +174,9 @@ class AmenityService:
         connector: str | None = None,
         min_kw: float | None = None,
         available: bool | None = None,
-    ) -> AmenityPage:
+    ) -> tuple[list[tuple[float, AmenityRecord]], int, dict[int, list[tuple[str, datetime | None]]] | None, datetime]:
+        """(the places ranked nearest first with their geodesic distances, the total, the live EVSE
+        statuses read for the filter or None, the city's local time to the minute)."""
         if (connector or min_kw is not None or available is not None) and kind not in (None, "charger"):
             raise InvalidInput(
                 "filter_needs_charger", "connector, min_kw and available are for kind=charger", field="kind"
@@ -172,8 +218,7 @@ class AmenityService:
         ranked, total = rank_nearest(near, [(r.point, r) for _, r in pool], radius_m, limit, [d for d, _ in pool])
         if radius_m is None:
             total = len(ranked)
-        items = await self._out([rec for _, rec in ranked], [d for d, _ in ranked], lang, local_now, live or None)
-        return AmenityPage(items=items, total=total)
+        return ranked, total, live or None, local_now
 
     async def _live(self, ids: list[int]) -> dict[int, list[tuple[str, datetime | None]]]:
         live: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)

@@ -4,7 +4,7 @@ operator feeds (OCPI-shaped), and importers for OSM and OCPI data."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
@@ -247,3 +247,36 @@ async def test_open_now_follows_the_city_clock(client):
 
     for item in res["items"]:
         assert item["open_now"] == OpeningHours(item["opening_hours"]).is_open(local.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_the_answer_spliced_from_encoded_fragments_is_the_pages_own_encoding(client, lang):
+    """The API's page is spliced from each toilet's kept JSON fragments (`nearest_json`); it must be byte
+    for byte what msgspec makes of the page's struct (`nearest`, which the guide uses), for every kind,
+    open or closed, near and far, asked once or again (fragments kept), with and without filters."""
+    import msgspec
+
+    from backend.lib.geo import parse_point
+
+    rng = random.Random(5)
+    queries = [
+        {"kind": kind, "radius_m": radius, "limit": limit}
+        for kind in ("toilet", "charger", "parking", None)
+        for radius, limit in ((None, 10), (8_000.0, 50), (None, 1))
+    ] + [{"kind": "toilet", "radius_m": None, "limit": 20, "wheelchair": True, "free": True}]
+    opens: set[bool] = set()
+    for hour in (3, 14):  # some toilets are closed at night
+        clock.freeze(datetime(2026, 12, 3, (hour - 8) % 24, 30, tzinfo=UTC))
+        for query in queries:
+            for _ in range(2):
+                near = parse_point(f"{rng.uniform(31.74, 31.82)},{rng.uniform(119.92, 120.0)}")
+                for again in range(2):
+                    page = await amenities.nearest(lang=lang, near=near, **query)
+                    encoded = await amenities.nearest_json(lang=lang, near=near, **query)
+                    assert page.items, query
+                    assert encoded == msgspec.json.encode(page), (query, again)
+                    opens |= {item.open_now for item in page.items}
+    assert opens == {True, False}
+    res = await client.get("/api/v1/amenities", params={"kind": "toilet", "near": "31.7795,119.9561", "lang": lang})
+    assert res.status_code == 200 and res.headers["content-type"].startswith("application/json")
+    assert res.json()["items"] and res.json()["total"] == len(res.json()["items"])

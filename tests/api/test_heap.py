@@ -12,6 +12,7 @@ from litestar.stores.memory import MemoryStore
 from backend.amenities import services
 from backend.amenities.index import AmenityIndex
 from backend.lib import heap
+from backend.lib.geo import parse_point
 from backend.settings import get_settings
 
 pytestmark = pytest.mark.anyio
@@ -64,8 +65,10 @@ def test_turned_off_nothing_is_frozen(monkeypatch):
 
 
 async def test_a_country_sized_index_keeps_no_answer_templates(client, monkeypatch):
-    """Past `KEEP_TEMPLATES_UP_TO` places, answers are made per request and dropped: nothing piles up in
-    the collector's oldest generation. Within it (a city), each place's template is made once and kept."""
+    """Past `KEEP_TEMPLATES_UP_TO` places, answer structs are made per request and dropped: nothing piles
+    up in the collector's oldest generation. What is kept at any size is each answered place's encoded JSON
+    fragments: bytes in a tuple, which the collector stops tracking. Within it (a city), each place's
+    template is made once and kept too."""
     params = {"kind": "toilet", "near": "31.7795,119.9561", "limit": 10}
     assert (await client.get("/api/v1/amenities", params=params)).status_code == 200  # the index is built
     for rec in services.index.records:
@@ -73,10 +76,16 @@ async def test_a_country_sized_index_keeps_no_answer_templates(client, monkeypat
     monkeypatch.setattr(services, "KEEP_TEMPLATES_UP_TO", 0)
     res = await client.get("/api/v1/amenities", params=params)
     assert res.status_code == 200 and len(res.json()["items"]) == 10
-    assert not any(rec.templates for rec in services.index.records)
+    kept = [(key, value) for rec in services.index.records for key, value in rec.templates.items()]
+    assert len(kept) == 10 and all(key == ("json", "zh") for key, _ in kept), kept
+    gc.collect()
+    assert all(isinstance(part, bytes) for _, value in kept for part in value)
+    assert not any(gc.is_tracked(value) for _, value in kept)
     monkeypatch.undo()
-    again = await client.get("/api/v1/amenities", params=params)
-    assert [(i["id"], i["distance_m"], i["name"]) for i in again.json()["items"]] == [
+    again = await services.amenities.nearest(
+        lang="zh", near=parse_point(params["near"]), kind="toilet", radius_m=None, limit=10
+    )
+    assert [(i.id, i.distance_m, i.name) for i in again.items] == [
         (i["id"], i["distance_m"], i["name"]) for i in res.json()["items"]
     ]
-    assert sum(1 for rec in services.index.records if rec.templates) >= 10
+    assert sum(1 for rec in services.index.records if "zh" in rec.templates) >= 10
