@@ -8,8 +8,9 @@ nearest matches (`AmenityIndex.candidates`); the ranking and the live status are
 Each place is kept as a point on the unit sphere (x, y, z): the straight-line (chord) distance between
 two such points orders places exactly as the great-circle distance does, and `math.dist` computes it
 in C, a whole cell at a time. So a query costs a few cells' worth of Python, whatever the cells hold:
-the cells are sized to hold several places, most queries end after the first ring, and only the places
-that can still rank are handed over, in metres (issue 22).
+the cells are sized to hold several places, most queries end after the first ring (which, with the
+centre cell, is kept as one 3 x 3 block per cell: one lookup), and only the places that can still rank are
+handed over, in metres (issue 22).
 """
 
 from __future__ import annotations
