@@ -161,7 +161,10 @@ class ScanService:
         if offline and data.scanned_at is not None:  # batch: its gate device signed it, dated since its sync
             at = data.scanned_at if data.scanned_at.tzinfo else data.scanned_at.replace(tzinfo=CITY_TZ)
         nonce = f"{data.venue_slug}:{data.nonce or uuid.uuid4().hex}"
-        if data.nonce and (stored := await self._stored(nonce)) is not None:
+        # A live scan goes straight on: its log line's nonce is unique, so a repeat fails to write (below)
+        # and is answered as the first was, with nothing counted twice; one read fewer on every scan
+        # (issue 22). An offline batch, which a gate re-sends whole after a failed upload, asks first.
+        if offline and data.nonce and (stored := await self._stored(nonce)) is not None:
             return stored
         result, r, p = await self._decide(venue, data, at)
         if result == "wrong_venue" and p is not None and extensions.gate is not None:  # a card? (extensions.py)
@@ -209,7 +212,7 @@ class ScanService:
             else:
                 await ScanRecord.raw(_LOG, *log_values, result)
         except Exception as exc:
-            if data.nonce and is_unique_violation(exc):  # the same nonce raced in: answer as the first did
+            if data.nonce and is_unique_violation(exc):  # a repeated nonce (a retry, or a race): as the first
                 stored = await self._stored(nonce)
                 if stored is not None:
                     return stored
@@ -254,7 +257,7 @@ class ScanService:
         )
 
     async def _stored(self, nonce: str) -> ScanOut | None:
-        # every scan with a nonce (the scanner sends one) asks this first: a statement written once
+        # a repeated nonce's answer (a statement written once)
         found = await fetch(_STORED, nonce)
         if not found:
             return None

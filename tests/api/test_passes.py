@@ -191,6 +191,41 @@ async def test_same_nonce_twice_counts_once(client, people):
     )
 
 
+async def test_a_scan_sent_again_later_is_answered_as_the_first_and_moves_nothing(client, people):
+    """A live scan does not look its nonce up first: a repeat fails to write its log line and is answered
+    from the first's. Sent again one after another (the scanner's retry after a lost answer): an entry, an
+    exit and a refusal each come back as they first did, logged once, counted once."""
+    t, staff = people["tourist"], people["staff"]
+    await booked_now(client, t, party=2)
+
+    async def counts() -> dict:
+        res = await client.get("/api/v1/scans/counts", params={"venue": VENUE}, headers=staff["headers"])
+        return res.json()
+
+    before = await counts()
+    entry, exit_, refused = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    first_in = await scan(client, staff, await code_of(client, t), nonce=entry)
+    assert first_in.json()["result"] == "ok" and first_in.json()["party_size"] == 2
+    for _ in range(2):
+        again = await scan(client, staff, await code_of(client, t), nonce=entry)  # a fresh code, the same scan
+        assert again.status_code == 200 and again.json() == first_in.json()
+    inside = await counts()
+    assert inside["entries_today"] == before["entries_today"] + 2 and inside["occupancy"] == before["occupancy"] + 2
+    first_out = await scan(client, staff, await code_of(client, t), nonce=exit_, direction="out")
+    assert first_out.json()["result"] == "ok"
+    assert (
+        await scan(client, staff, await code_of(client, t), nonce=exit_, direction="out")
+    ).json() == first_out.json()
+    first_refusal = await scan(client, staff, "garbage", nonce=refused)
+    assert first_refusal.json()["result"] == "invalid"
+    assert (await scan(client, staff, await code_of(client, t), nonce=refused)).json() == first_refusal.json()
+    after = await counts()
+    assert after["exits_today"] == before["exits_today"] + 2 and after["occupancy"] == before["occupancy"]
+    assert after["entries_today"] == inside["entries_today"]
+    for nonce in (entry, exit_, refused):
+        assert await ScanRecord.count().where(ScanRecord.nonce == f"{VENUE}:{nonce}") == 1
+
+
 async def test_every_scan_is_logged_accepted_or_not(client, people):
     t, staff = people["tourist"], people["staff"]
     await booked_now(client, t)
