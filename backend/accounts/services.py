@@ -243,14 +243,26 @@ class AccountService:
         return _user_out(row)
 
     async def ensure_admin(self, email: str, password: str) -> None:
-        """Create, or update the password and role of, the start-up admin account."""
+        """Create, or update the password and role of, the start-up admin account. An account that already
+        is an active admin with this password is left alone: replicas starting together (and a second
+        server on a shared SQLite file) write nothing at start-up, where each used to rewrite it."""
         email = normalise_email(email)
-        row = await User.select(User.id, User.roles).where(User.email == email).first()
+        row = (
+            await User.select(User.id, User.roles, User.is_active, User.password_hash)
+            .where(User.email == email)
+            .first()
+        )
         if row is None:
             try:
                 await self._insert(email, password, "Administrator", ["admin"], [])
             except Conflict:
                 pass  # another replica created it at the same moment
+            return
+        if (
+            "admin" in (row["roles"] or [])
+            and row["is_active"]
+            and await password_matches(row["password_hash"] or "", password)
+        ):
             return
         roles = sorted(set(row["roles"] or []) | {"admin"})
         await User.update(

@@ -157,3 +157,31 @@ async def test_forged_or_garbage_token_is_401(client, make_account):
     for token in (forged, "garbage", ""):
         res = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert res.status_code == 401, token
+
+
+async def test_the_start_up_admin_is_written_only_when_it_needs_to_be(client):
+    """Every replica ensures the start-up admin when it starts. An account that already is an active
+    admin with that password is left as it is (a rewrite would change its salted hash); a changed password,
+    a lost role or a deactivated account is put right."""
+    from backend.accounts.services import accounts
+    from backend.accounts.tables import User
+    from backend.lib.auth import verify_password
+
+    email = f"admin-{uuid.uuid4().hex[:10]}@example.org"
+
+    async def row() -> dict:
+        return await User.select(User.password_hash, User.roles, User.is_active).where(User.email == email).first()
+
+    await accounts.ensure_admin(email, "first-pass-123")
+    created = await row()
+    assert created["roles"] == ["admin"] and created["is_active"]
+    await accounts.ensure_admin(email, "first-pass-123")
+    assert (await row())["password_hash"] == created["password_hash"], "nothing to change: nothing written"
+    await accounts.ensure_admin(email, "second-pass-456")
+    changed = await row()
+    assert changed["password_hash"] != created["password_hash"]
+    assert verify_password(changed["password_hash"], "second-pass-456")
+    await User.update({User.roles: ["staff"], User.is_active: False}).where(User.email == email)
+    await accounts.ensure_admin(email, "second-pass-456")
+    repaired = await row()
+    assert repaired["roles"] == ["admin", "staff"] and repaired["is_active"]
