@@ -344,7 +344,14 @@ async def _fresh_postgres_database(url: str) -> None:
         await conn.close()
 
 
-async def _fresh_redis_database(url: str) -> None:
+def redis_database_beside(url: str, step: int) -> str:
+    """The Redis database `step` after the one `url` names: a deployment's (or a server's) own. Taken: the
+    end-to-end deployment's + 1, the fuzzing deployment's + 2, the forged-address test's server + 3."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{int(parts.path.lstrip('/') or 0) + step}"))
+
+
+async def fresh_redis_database(url: str) -> None:
     from redis.asyncio import Redis
 
     client = Redis.from_url(url)
@@ -387,10 +394,8 @@ async def _own_deployment(name: str, redis_step: int) -> Deployment:
         "STRIPE_API_BASE": stripe.start(),
     }
     if settings.redis_url:
-        parts = urlsplit(settings.redis_url)
-        suite_redis = int(parts.path.lstrip("/") or 0)
-        overrides["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{suite_redis + redis_step}"))
-        await _fresh_redis_database(overrides["REDIS_URL"])
+        overrides["REDIS_URL"] = redis_database_beside(settings.redis_url, redis_step)
+        await fresh_redis_database(overrides["REDIS_URL"])
     deployment = Deployment(env=server_env(**overrides), stripe=stripe)
     run_cli("migrate", env=deployment.env)
     run_cli("load-content", env=deployment.env)

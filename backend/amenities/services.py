@@ -14,6 +14,7 @@ import hashlib
 import logging
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,6 +67,19 @@ def parsed_hours(text: str) -> OpeningHours | None:
 def is_open(text: str, local_naive: datetime) -> bool:
     hours = parsed_hours(text)
     return bool(hours and hours.is_open(local_naive))
+
+
+def open_now_at(local_naive: datetime) -> Callable[[str], bool]:
+    """`is_open` at one moment, asked once per opening-hours text: an answer's places share a handful."""
+    known: dict[str, bool] = {}
+
+    def open_now(text: str) -> bool:
+        answer = known.get(text)
+        if answer is None:
+            answer = known[text] = is_open(text, local_naive)
+        return answer
+
+    return open_now
 
 
 # Up to this many places, each place's template is kept once made (a city's few thousand: answers cost no
@@ -147,17 +161,13 @@ class AmenityService:
         structs = iter(
             await self._out([rec for _, rec in others], [d for d, _ in others], lang, local_now, live) if others else ()
         )
-        opening: dict[str, bool] = {}
+        open_now = open_now_at(local_now)
         parts = []
         for dist, rec in ranked:
             if rec.kind != "toilet":
                 parts.append(_encode(next(structs)))
                 continue
-            hours = rec.row["opening_hours"]
-            open_now = opening.get(hours)
-            if open_now is None:
-                open_now = opening[hours] = is_open(hours, local_now)
-            parts.append(_toilet_json(rec, lang, open_now, dist))
+            parts.append(_toilet_json(rec, lang, open_now(rec.row["opening_hours"]), dist))
         return b'{"items":[%b],"total":%d}' % (b",".join(parts), total)
 
     async def _find(
@@ -252,14 +262,11 @@ class AmenityService:
         now = clock.now()
         max_age = timedelta(seconds=get_settings().status_max_age_s)
         out = []
-        opening: dict[str, bool] = {}  # places share a handful of opening-hours texts
+        open_now_of = open_now_at(local_now)
         for rec, dist in zip(recs, distances, strict=True):
             row = rec.row
             template = rec.templates.get(lang) or _template(rec, lang)
-            hours = row["opening_hours"]
-            open_now = opening.get(hours)
-            if open_now is None:
-                open_now = opening[hours] = is_open(hours, local_now)
+            open_now = open_now_of(row["opening_hours"])
             if rec.kind == "toilet":  # nothing live: the template's attributes are the answer's
                 out.append(msgspec.structs.replace(template, open_now=open_now, distance_m=round(dist, 1)))
                 continue

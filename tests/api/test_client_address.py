@@ -12,7 +12,6 @@ import uuid
 import anyio
 import httpx
 import pytest
-import redis
 import yaml
 
 from backend.audit.tables import AuditEntry
@@ -21,7 +20,7 @@ from backend.lib.proxies import forwarded_client, parse_networks
 from backend.lib.rate_limits import WINDOW_S
 from tests.api import security_helpers
 from tests.api.security_helpers import client_at, post_from
-from tests.conftest import ROOT, ServerProcess, server_env
+from tests.conftest import ROOT, ServerProcess, fresh_redis_database, redis_database_beside, server_env
 
 pytestmark = pytest.mark.anyio
 
@@ -57,8 +56,8 @@ async def test_a_client_can_not_choose_its_address_on_the_real_server(make_accou
     if os.environ.get("REDIS_URL"):
         # its per-address budget (127.0.0.1, this wall-clock minute) counted in a Redis database of its own,
         # emptied first: what other servers of the run counted for 127.0.0.1 this minute does not spend it
-        overrides["REDIS_URL"] = own = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/15"
-        redis.Redis.from_url(own).flushdb()
+        overrides["REDIS_URL"] = redis_database_beside(os.environ["REDIS_URL"], 3)
+        await fresh_redis_database(overrides["REDIS_URL"])
     server = ServerProcess(server_env(**overrides), name="forged-xff")
     try:
         staff = await make_account("staff", venues=(VENUE,))
