@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from backend.accounts.controllers import AdminUsersController, AuthController, MeController
 from backend.accounts.services import accounts
-from backend.amenities.controllers import AmenityController
+from backend.amenities.controllers import NEAREST_QUERY, AmenityController, nearest_fast
 from backend.amenities.services import index as amenity_index
 from backend.audit.middleware import audit_middleware
 from backend.cases.changes import case_changed
@@ -45,6 +45,7 @@ from backend.lib.auth import PUBLIC, build_jwt_auth
 from backend.lib.client_config import get_client_config
 from backend.lib.csrf import csrf_middleware
 from backend.lib.db import ping_database, start_database, stop_database
+from backend.lib.fast_reads import install_fast_reads
 from backend.lib.input_guard import input_guard
 from backend.lib.openapi import OpenAPIContract, render_plugins, schema_ui_routes
 from backend.lib.problems import problem_details_plugin, unexpected_error_handler
@@ -308,7 +309,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     channels = channels_plugin(settings, CHANNELS)
     shell = Shell(settings.pwa_dist / "index.html")
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             api,
             healthz,
@@ -365,3 +366,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    # the finder's hot read, answered before routing for a plain query (lib/fast_reads.py; issue 22)
+    if settings.fast_reads:
+        install_fast_reads(app, {f"{API_PREFIX}/amenities": (nearest_fast, NEAREST_QUERY)})
+    return app

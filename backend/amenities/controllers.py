@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+import re
+from typing import Annotated, Any, cast, get_args
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -8,13 +9,16 @@ from litestar.enums import MediaType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
+from litestar.types import Scope
 
-from backend.amenities.schemas import AmenityPage, Connector, Kind, StatusFeedIn, StatusFeedOut
+from backend.amenities.schemas import CONNECTORS, AmenityPage, Connector, Kind, StatusFeedIn, StatusFeedOut
 from backend.amenities.services import amenities
 from backend.lib.auth import PUBLIC
+from backend.lib.fast_reads import header
 from backend.lib.geo import parse_point
-from backend.lib.i18n import request_lang
-from backend.lib.pagination import Limit
+from backend.lib.i18n import LANGS, parse_accept_language, request_lang
+from backend.lib.pagination import MAX_LIMIT, Limit
+from backend.lib.problems import InvalidInput
 
 
 class AmenityController(Controller):
@@ -67,3 +71,47 @@ class AmenityController(Controller):
     ) -> StatusFeedOut:
         """An operator's live feed: OCPI 2.2 EVSE statuses and car-park free spaces (X-Api-Key)."""
         return await amenities.status_feed(api_key, data)
+
+
+# The finder's fast read (lib/fast_reads.py; issue 22): the route above, for a query it parses strictly.
+# Whatever it does not vouch for (None) goes on to the route, which answers it (400s with their codes).
+NEAREST_QUERY = frozenset(
+    ("near", "kind", "radius_m", "limit", "wheelchair", "baby_changing", "free", "open_now")
+    + ("connector", "min_kw", "available", "lang")
+)
+_BOOL = {"true": True, "false": False}
+_FLAGS = ("wheelchair", "baby_changing", "free", "open_now", "available")
+_DECIMAL = re.compile(r"(?:0|[1-9][0-9]{0,6})(?:\.[0-9]{1,6})?")
+_WHOLE = re.compile(r"[1-9][0-9]{0,2}")
+_KINDS, _CONNECTORS = frozenset(get_args(Kind)), frozenset(CONNECTORS)
+
+
+def _decimal(raw: str, low: float, high: float) -> float:
+    """A plain decimal in (low, high]; ValueError for anything else."""
+    if not _DECIMAL.fullmatch(raw) or not low < float(raw) <= high:
+        raise ValueError(raw)
+    return float(raw)
+
+
+async def nearest_fast(scope: Scope, q: dict[str, str]) -> bytes | None:
+    """The route's page for a plain query (`lib.fast_reads.plain_query`), or None: let the route answer."""
+    try:
+        near = parse_point(q["near"])
+        flags = {name: _BOOL[q[name]] for name in _FLAGS if name in q}
+        if "limit" in q and not _WHOLE.fullmatch(q["limit"]):
+            return None
+        limit = int(q.get("limit", 20))
+        radius_m = _decimal(q["radius_m"], 0, 2_000_000) if "radius_m" in q else None
+        min_kw = _decimal(q["min_kw"], -1, 1000) if "min_kw" in q else None
+    except (KeyError, ValueError, InvalidInput):
+        return None
+    kind, connector, lang = q.get("kind"), q.get("connector"), q.get("lang")
+    if not 1 <= limit <= MAX_LIMIT or (kind is not None and kind not in _KINDS):
+        return None
+    if (connector is not None and connector not in _CONNECTORS) or (lang is not None and lang not in LANGS):
+        return None
+    if lang is None:
+        lang = parse_accept_language(header(scope, b"accept-language"))
+    return await amenities.nearest_json(
+        lang=lang, near=near, kind=kind, radius_m=radius_m, limit=limit, connector=connector, min_kw=min_kw, **flags
+    )

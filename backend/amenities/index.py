@@ -181,10 +181,14 @@ class AmenityIndex:
                 plugs,
                 [{"type": t, "max_kw": kw, "count": n} for (t, kw), n in sorted(counts.items())],
             )
-            vectors, positions = grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))]
-            vectors.append(unit_vector(row["lat"], row["lng"]))
-            positions.append(len(records))
+            grid[row["kind"]][(math.floor(row["lat"] / cell), math.floor(row["lng"] / cell))][1].append(len(records))
             records.append(rec)
+        # the unit vectors made cell after cell, in the cells' order: a block's places then lie together in
+        # memory and a walk reads them in a few runs, not one cache miss per place (issue 22: a third off)
+        for cells in grid.values():
+            for key in sorted(cells):
+                vectors, positions = cells[key]
+                vectors.extend(unit_vector(records[p].point.lat, records[p].point.lng) for p in positions)
         self.records, self.grid = records, {k: dict(v) for k, v in grid.items()}
         self.blocks = {kind: _blocks(cells) for kind, cells in self.grid.items()}
         self.extent = {

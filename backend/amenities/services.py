@@ -69,9 +69,16 @@ def is_open(text: str, local_naive: datetime) -> bool:
     return bool(hours and hours.is_open(local_naive))
 
 
+_open_at: tuple[datetime | None, dict[str, bool]] = (None, {})  # the last minute asked, and its answers
+
+
 def open_now_at(local_naive: datetime) -> Callable[[str], bool]:
-    """`is_open` at one moment, asked once per opening-hours text: an answer's places share a handful."""
-    known: dict[str, bool] = {}
+    """`is_open` at one moment (a minute), asked once per opening-hours text for every answer of that
+    minute: places share a handful of texts, and a busy minute brings thousands of answers."""
+    global _open_at
+    if _open_at[0] != local_naive:
+        _open_at = (local_naive, {})
+    known = _open_at[1]
 
     def open_now(text: str) -> bool:
         answer = known.get(text)
@@ -131,7 +138,8 @@ def _toilet_json(rec: AmenityRecord, lang: Lang, open_now: bool, distance_m: flo
         at = whole.index(b"," + _OPEN_NOW + b"false,") + 1 + len(_OPEN_NOW)
         fragments = rec.templates[("json", lang)] = (whole[:at], whole[at + len(b"false") : -1] + b',"distance_m":')
     head, tail = fragments
-    return b"%b%b%b%b}" % (head, b"true" if open_now else b"false", tail, _encode(round(distance_m, 1)))
+    # `%.1f` writes what msgspec writes for `round(distance_m, 1)`: both round the exact value correctly
+    return b"%b%b%b%.1f}" % (head, b"true" if open_now else b"false", tail, distance_m)
 
 
 def _charger_status(statuses: list[tuple[str, datetime | None]], now: datetime, max_age: timedelta) -> str:

@@ -202,14 +202,18 @@ def _new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+_HELD = "changxiang.request_context"  # in a scope whose request already has its id, access line and metrics
+
+
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (the caller's X-Request-ID if sane), echo it, log one access line, and
     count it for Prometheus (lib/metrics.py)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        if scope["type"] != ScopeType.HTTP or _HELD in scope:  # held: a fast read's fallback (lib/fast_reads)
             await app(scope, receive, send)
             return
+        scope[_HELD] = True  # type: ignore[literal-required]  # an extension key of our own
         incoming = ""
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
