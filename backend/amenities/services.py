@@ -31,7 +31,7 @@ from backend.amenities.schemas import (
 )
 from backend.amenities.tables import Amenity, Evse, OperatorKey
 from backend.lib.clock import clock
-from backend.lib.geo import Point, rank_nearest
+from backend.lib.geo import Point, distance_m, rank_nearest
 from backend.lib.i18n import Lang, pick
 from backend.lib.problems import Forbidden, InvalidInput, Unauthenticated
 from backend.settings import get_settings
@@ -128,7 +128,7 @@ _encode = msgspec.json.Encoder().encode
 _OPEN_NOW = b'"open_now":'
 
 
-def _toilet_json(rec: AmenityRecord, lang: Lang, open_now: bool, distance_m: float) -> bytes:
+def _toilet_json(rec: AmenityRecord, lang: Lang, open_now: Callable[[str], bool], distance_m: float) -> bytes:
     """A toilet's answer as JSON, exactly as `msgspec` encodes its `AmenityOut`: the place's fragments
     in `lang` (made once and kept on the place: bytes, which the collector never scans, so they are kept
     at country scale too) around its open-now flag and its distance."""
@@ -136,10 +136,14 @@ def _toilet_json(rec: AmenityRecord, lang: Lang, open_now: bool, distance_m: flo
     if fragments is None:
         whole = _encode(_template(rec, lang))  # open_now false; no distance, no status: the end is `}`
         at = whole.index(b"," + _OPEN_NOW + b"false,") + 1 + len(_OPEN_NOW)
-        fragments = rec.templates[("json", lang)] = (whole[:at], whole[at + len(b"false") : -1] + b',"distance_m":')
-    head, tail = fragments
+        fragments = rec.templates[("json", lang)] = (
+            whole[:at],
+            whole[at + len(b"false") : -1] + b',"distance_m":',
+            rec.row["opening_hours"],  # beside the fragments: one place in memory less to visit per answer
+        )
+    head, tail, hours = fragments
     # `%.1f` writes what msgspec writes for `round(distance_m, 1)`: both round the exact value correctly
-    return b"%b%b%b%.1f}" % (head, b"true" if open_now else b"false", tail, distance_m)
+    return b"%b%b%b%.1f}" % (head, b"true" if open_now(hours) else b"false", tail, distance_m)
 
 
 def _charger_status(statuses: list[tuple[str, datetime | None]], now: datetime, max_age: timedelta) -> str:
@@ -175,7 +179,7 @@ class AmenityService:
             if rec.kind != "toilet":
                 parts.append(_encode(next(structs)))
                 continue
-            parts.append(_toilet_json(rec, lang, open_now(rec.row["opening_hours"]), dist))
+            parts.append(_toilet_json(rec, lang, open_now, dist))
         return b'{"items":[%b],"total":%d}' % (b",".join(parts), total)
 
     async def _find(
@@ -203,7 +207,7 @@ class AmenityService:
         kinds = [kind] if kind else ["toilet", "charger", "parking"]
         if connector or min_kw is not None or available is not None:
             kinds = ["charger"]
-        local_now = clock.city_now().replace(tzinfo=None, second=0, microsecond=0)
+        local_now = clock.city_minute()
 
         def accept(rec: AmenityRecord) -> bool:
             row = rec.row
@@ -233,6 +237,9 @@ class AmenityService:
                 for d, r in pool
                 if (_charger_status(live.get(r.id, []), now, max_age) == "available") == available
             ]
+        if radius_m is None and available is None:  # the index handed over only places that can still rank
+            exact = sorted([(distance_m(near, r.point), i) for i, (_, r) in enumerate(pool)])
+            return [(d, pool[i][1]) for d, i in exact[:limit]], min(limit, len(exact)), None, local_now
         ranked, total = rank_nearest(near, [(r.point, r) for _, r in pool], radius_m, limit, [d for d, _ in pool])
         if radius_m is None:
             total = len(ranked)

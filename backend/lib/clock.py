@@ -32,6 +32,7 @@ class Clock:
     def __init__(self) -> None:
         self._offset = timedelta(seconds=float(os.environ.get("CHANGXIANG_CLOCK_OFFSET_S") or 0))
         self._frozen: datetime | None = None
+        self._minute: tuple[float, datetime] = (-1.0, datetime.min)
 
     # ------------------------------------------------------------------ reading
     def now(self) -> datetime:
@@ -43,6 +44,15 @@ class Clock:
     def city_now(self) -> datetime:
         """The current instant in the city's zone (Asia/Shanghai)."""
         return self.now().astimezone(CITY_TZ)
+
+    def city_minute(self) -> datetime:
+        """The city's local time to the minute, naive (what opening hours are read against); its zone
+        conversion done once a minute, not on every finder answer."""
+        now = self.now()
+        minute = now.timestamp() // 60
+        if self._minute[0] != minute:
+            self._minute = (minute, now.astimezone(CITY_TZ).replace(tzinfo=None, second=0, microsecond=0))
+        return self._minute[1]
 
     def city_today(self) -> date:
         return self.city_now().date()
