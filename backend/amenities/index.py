@@ -22,7 +22,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 from litestar.stores.base import Store
@@ -267,17 +267,17 @@ class AmenityIndex:
             if radius_m is not None:
                 if covered >= radius_m * _SLACK:
                     break
-            elif sum(map(chord_of(covered / _SLACK).__ge__, chords)) >= want:
+            elif sorted(chords)[want - 1] <= chord_of(covered / _SLACK):  # `want` places inside the circle
                 break
+        bound = 4.0  # past every chord of the unit sphere (2 at most): all kept
         if radius_m is None and len(chords) > want:
             # only the places that can still rank: within the head bound of the `want`-th nearest
             kth = _DIAMETER_M * math.asin(min(sorted(chords)[want - 1] * 0.5, 1.0))
             bound = chord_of(head_bound_m(kth))
-            kept = list(compress(zip(chords, found, strict=True), map(bound.__ge__, chords)))
-        else:
-            kept = list(zip(chords, found, strict=True))
         asin, diameter = math.asin, _DIAMETER_M
-        return [(diameter * asin(min(c * 0.5, 1.0)), records[p]) for c, p in kept]
+        return [
+            (diameter * asin(min(c * 0.5, 1.0)), records[p]) for c, p in zip(chords, found, strict=True) if c <= bound
+        ]
 
     def _plan(self, kinds: list[str]) -> tuple[list[Any], list[Any], tuple[int, int, int, int]] | None:
         """The grids and blocks of these kinds and their joint extent, or None when none holds a place."""

@@ -169,17 +169,20 @@ class AmenityService:
         its place's encoded fragments (`_toilet_json`), so the hot read builds no struct per item and the
         page is encoded once, here; chargers and car parks, which carry live status, go through `_out`."""
         ranked, total, live, local_now = await self._find(**query)
-        others = [(d, rec) for d, rec in ranked if rec.kind != "toilet"]
-        structs = iter(
-            await self._out([rec for _, rec in others], [d for d, _ in others], lang, local_now, live) if others else ()
-        )
         open_now = open_now_at(local_now)
-        parts = []
-        for dist, rec in ranked:
-            if rec.kind != "toilet":
-                parts.append(_encode(next(structs)))
-                continue
-            parts.append(_toilet_json(rec, lang, open_now, dist))
+        if query.get("kind") == "toilet":  # the common ask: every answer spliced
+            parts = [_toilet_json(rec, lang, open_now, dist) for dist, rec in ranked]
+        else:
+            others = [(d, rec) for d, rec in ranked if rec.kind != "toilet"]
+            structs = iter(
+                await self._out([rec for _, rec in others], [d for d, _ in others], lang, local_now, live)
+                if others
+                else ()
+            )
+            parts = [
+                _toilet_json(rec, lang, open_now, dist) if rec.kind == "toilet" else _encode(next(structs))
+                for dist, rec in ranked
+            ]
         return b'{"items":[%b],"total":%d}' % (b",".join(parts), total)
 
     async def _find(
@@ -226,7 +229,14 @@ class AmenityService:
             return open_now is None or is_open(row["opening_hours"], local_now) == open_now
 
         want = limit * 3 if available is not None else limit
-        filtered = any(f is not None for f in (wheelchair, baby_changing, free, open_now, min_kw)) or connector
+        filtered = (
+            wheelchair is not None
+            or baby_changing is not None
+            or free is not None
+            or open_now is not None
+            or min_kw is not None
+            or bool(connector)
+        )
         pool = index.candidates(kinds, near, radius_m, want, accept if filtered else None)
         live = await self._live([r.id for _, r in pool]) if available is not None else {}
         if available is not None:
