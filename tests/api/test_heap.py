@@ -67,8 +67,8 @@ def test_turned_off_nothing_is_frozen(monkeypatch):
 async def test_a_country_sized_index_keeps_no_answer_templates(client, monkeypatch):
     """Past `KEEP_TEMPLATES_UP_TO` places, answer structs are made per request and dropped: nothing piles
     up in the collector's oldest generation. What is kept at any size is each answered place's encoded JSON
-    fragments and its opening-hours text: bytes and a string in a tuple, which the collector stops tracking. Within it (a city), each place's
-    template is made once and kept too."""
+    fragments and its opening-hours text: bytes and a string in a tuple, which the collector stops tracking.
+    Within it (a city), each place's template is made once and kept too."""
     params = {"kind": "toilet", "near": "31.7795,119.9561", "limit": 10}
     assert (await client.get("/api/v1/amenities", params=params)).status_code == 200  # the index is built
     for rec in services.index.records:
