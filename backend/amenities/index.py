@@ -46,7 +46,7 @@ Xyz = tuple[float, float, float]
 # A cell's (or a block's) places: their unit vectors as one flat array of x, y, z, and their positions in
 # `records`. Flat arrays hold numbers, not objects: a walk reads a block in a few runs of memory instead
 # of one cache miss per place and per coordinate, and the collector has nothing in them to scan.
-Cell = tuple[array, array]
+Cell = tuple["array[float]", "array[int]"]
 
 
 def unit_vector(lat: float, lng: float) -> Xyz:
@@ -226,9 +226,10 @@ class AmenityIndex:
         seen, with their spherical distances: with a radius, every one; without, those that can still
         rank among the first `want` (`geo.head_bound_m`). Rings are clipped to the data's extent, so a
         far-away centre costs little."""
-        plan = self._plans.get(key := tuple(kinds), False)
-        if plan is False:
-            plan = self._plans[key] = self._plan(kinds)
+        key = tuple(kinds)
+        if key not in self._plans:
+            self._plans[key] = self._plan(kinds)
+        plan = self._plans[key]
         if plan is None:
             return []
         grids, blocks, (lo_i, hi_i, lo_j, hi_j) = plan
