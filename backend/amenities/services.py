@@ -229,14 +229,7 @@ class AmenityService:
             return open_now is None or is_open(row["opening_hours"], local_now) == open_now
 
         want = limit * 3 if available is not None else limit
-        filtered = (
-            wheelchair is not None
-            or baby_changing is not None
-            or free is not None
-            or open_now is not None
-            or min_kw is not None
-            or bool(connector)
-        )
+        filtered = bool(connector) or (wheelchair, baby_changing, free, open_now, min_kw) != (None,) * 5
         pool = index.candidates(kinds, near, radius_m, want, accept if filtered else None)
         live = await self._live([r.id for _, r in pool]) if available is not None else {}
         if available is not None:
