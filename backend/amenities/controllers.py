@@ -88,9 +88,12 @@ _KINDS, _CONNECTORS = frozenset(get_args(Kind)), frozenset(CONNECTORS)
 
 def _decimal(raw: str, low: float, high: float) -> float:
     """A plain decimal in (low, high]; ValueError for anything else."""
-    if not _DECIMAL.fullmatch(raw) or not low < float(raw) <= high:
+    if not _DECIMAL.fullmatch(raw):
         raise ValueError(raw)
-    return float(raw)
+    value = float(raw)
+    if not low < value <= high:
+        raise ValueError(raw)
+    return value
 
 
 async def nearest_fast(scope: Scope, q: dict[str, str]) -> bytes | None:

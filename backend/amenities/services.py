@@ -169,20 +169,15 @@ class AmenityService:
         its place's encoded fragments (`_toilet_json`), so the hot read builds no struct per item and the
         page is encoded once, here; chargers and car parks, which carry live status, go through `_out`."""
         ranked, total, live, local_now = await self._find(**query)
+        others = [(d, rec) for d, rec in ranked if rec.kind != "toilet"]
+        structs = iter(
+            await self._out([rec for _, rec in others], [d for d, _ in others], lang, local_now, live) if others else ()
+        )
         open_now = open_now_at(local_now)
-        if query.get("kind") == "toilet":  # the common ask: every answer spliced
-            parts = [_toilet_json(rec, lang, open_now, dist) for dist, rec in ranked]
-        else:
-            others = [(d, rec) for d, rec in ranked if rec.kind != "toilet"]
-            structs = iter(
-                await self._out([rec for _, rec in others], [d for d, _ in others], lang, local_now, live)
-                if others
-                else ()
-            )
-            parts = [
-                _toilet_json(rec, lang, open_now, dist) if rec.kind == "toilet" else _encode(next(structs))
-                for dist, rec in ranked
-            ]
+        parts = [
+            _toilet_json(rec, lang, open_now, dist) if rec.kind == "toilet" else _encode(next(structs))
+            for dist, rec in ranked
+        ]
         return b'{"items":[%b],"total":%d}' % (b",".join(parts), total)
 
     async def _find(
