@@ -50,7 +50,7 @@ from backend.lib.input_guard import input_guard
 from backend.lib.openapi import OpenAPIContract, render_plugins, schema_ui_routes
 from backend.lib.problems import problem_details_plugin, unexpected_error_handler
 from backend.lib.proxies import trusted_proxy_middleware
-from backend.lib.rate_limits import abuse_limit_middleware
+from backend.lib.rate_limits import abuse_limit_middleware, checks_revocation
 from backend.lib.request_log import configure_logging, request_context_middleware
 from backend.lib.security_headers import security_headers_hook
 from backend.lib.sketch_tiles import sketch_tile
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secure_cookie=settings.cookie_secure,
         retrieve_user=_retrieve_user,
         revoked_store=lambda: stores.get("auth"),
+        revocation_checked_later=checks_revocation,  # limited routes: with their counters, one round trip
     )
 
     api = Router(

@@ -25,7 +25,7 @@ from backend.accounts.schemas import (
 )
 from backend.accounts.services import accounts, me_out
 from backend.audit.middleware import client_address
-from backend.lib.auth import AUTH_COOKIE, PUBLIC, AuthUser, new_token_id, require_roles
+from backend.lib.auth import AUTH_COOKIE, PUBLIC, AuthUser, new_token_id, require_roles, revocation_key
 from backend.lib.clock import clock
 from backend.lib.login_lockout import LoginLockout
 from backend.lib.problems import InvalidInput
@@ -95,7 +95,7 @@ class AuthController(Controller):
         if token.jti:
             remaining = int((token.exp - clock.now()).total_seconds())
             if remaining > 0:
-                await request.app.stores.get("auth").set(f"revoked:{token.jti}", b"1", expires_in=remaining)
+                await request.app.stores.get("auth").set(revocation_key(str(token.jti)), b"1", expires_in=remaining)
 
 
 class MeController(Controller):

@@ -17,6 +17,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from redis.asyncio import Redis
 
+from backend.lib.auth import revocation_key
 from backend.lib.clock import clock
 from backend.lib.problems import DomainError
 from backend.lib.stores import STORE_UNAVAILABLE, redis_client
@@ -124,7 +125,7 @@ async def _token_still_good(app: Any, token: Any) -> bool:
     if not jti:
         return True
     try:
-        return not await app.stores.get("auth").exists(f"revoked:{jti}")
+        return not await app.stores.get("auth").exists(revocation_key(jti))
     except STORE_UNAVAILABLE:  # Redis down: the stream goes on, as every request does (lib/auth.py)
         log.warning("stream's token revocation not checked: Redis unavailable")
         return True

@@ -17,9 +17,11 @@ from typing import Any
 
 import msgspec
 from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException
 from litestar.stores.base import Store
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
+from backend.lib.auth import REVOCATION_PENDING, revocation_key
 from backend.lib.clock import clock
 from backend.lib.problems import PROBLEM_TYPE_BASE
 from backend.lib.stores import STORE_UNAVAILABLE, CountingRedisStore
@@ -77,9 +79,24 @@ _memory_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 async def count_hits(store: Store, keys: list[str], expires_in: int) -> list[int]:
     """Add one to each counter in `keys` (made with `expires_in` seconds to live) and return the new
-    values: one round trip to Redis (a MULTI/EXEC pipeline) whatever the number of keys."""
+    values: one round trip to Redis whatever the number of keys."""
+    counts = await count_hits_unless(store, keys, expires_in, None)
+    assert counts is not None
+    return counts
+
+
+async def count_hits_unless(
+    store: Store, keys: list[str], expires_in: int, unless: tuple[Store, str] | None
+) -> list[int] | None:
+    """`count_hits`, unless the key `unless` names (a store and its key) exists: then None, and nothing
+    counted. On Redis the check and the counts are one round trip (one script)."""
     if isinstance(store, CountingRedisStore):
-        return await store.incr_many(keys, expires_in)
+        if unless is None:
+            return await store.incr_many(keys, expires_in)
+        if isinstance(unless[0], CountingRedisStore):
+            return await store.incr_many(keys, expires_in, unless[0].full_key(unless[1]))
+    if unless is not None and await unless[0].exists(unless[1]):
+        return None
     loop = asyncio.get_running_loop()
     lock = _memory_locks.setdefault(loop, asyncio.Lock())
     out = []
@@ -116,14 +133,23 @@ async def send_problem(send: Send, status: int, body: bytes, headers: list[tuple
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+def _limit_of_request(scope: Scope) -> str | None:
+    if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
+        return None
+    return limit_of("POST", scope.get("path_template") or "")
+
+
+def checks_revocation(scope: Scope) -> bool:
+    """True for the requests whose token's revocation `abuse_limit_middleware` checks, in the same round
+    trip to Redis as their counters (given to lib/auth's `build_jwt_auth`: one round trip a scan fewer)."""
+    return _limit_of_request(scope) is not None
+
+
 def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
     """Count each limited request against its address and its account; refuse over either limit."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
-            await app(scope, receive, send)
-            return
-        name = limit_of("POST", scope.get("path_template") or "")
+        name = _limit_of_request(scope)
         if name is None:
             await app(scope, receive, send)
             return
@@ -141,11 +167,20 @@ def abuse_limit_middleware(app: ASGIApp) -> ASGIApp:
         user = scope.get("user")
         if per_account and user is not None and getattr(user, "id", None) is not None:
             checks.append((f"{name}:acct:{user.id}:{window}", per_account))
+        # the caller's token, when the authentication left its revocation to be checked here (lib/auth.py):
+        # one round trip to Redis for both
+        jti = scope.get(REVOCATION_PENDING)
+        unless = None if not isinstance(jti, str) else (litestar_app.stores.get("auth"), revocation_key(jti))
         try:
-            counts = await count_hits(store, [key for key, _ in checks], WINDOW_S + 5) if checks else []
+            if checks or unless is not None:
+                counts = await count_hits_unless(store, [key for key, _ in checks], WINDOW_S + 5, unless)
+            else:
+                counts = []
         except STORE_UNAVAILABLE:  # Redis down: let the request through rather than fail it
             log.warning("abuse limit not counted: Redis unavailable", extra={"limit": name})
             counts = [0] * len(checks)
+        if counts is None:
+            raise NotAuthorizedException()  # a revoked token: as the authentication answers it
         for (_key, limit), count in zip(checks, counts, strict=True):
             if count > limit:
                 body = problem_body(

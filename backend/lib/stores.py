@@ -48,26 +48,44 @@ def redis_client(settings: Settings) -> Redis | None:
 class CountingRedisStore(RedisStore):
     """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip."""
 
-    async def incr_many(self, keys: list[str], expires_in: int) -> list[int]:
+    async def incr_many(self, keys: list[str], expires_in: int, unless: str | None = None) -> list[int] | None:
         """Add one to each counter in `keys` (made with `expires_in` seconds to live) and return the new
         values: one command whatever the number of keys (a script Redis runs atomically, which sets the
         time to live only on a counter's first hit), where a MULTI/EXEC pipeline of INCR and EXPIRE sent
-        2n + 2 commands for the client to pack and parse on every limited request."""
+        2n + 2 commands for the client to pack and parse on every limited request. With `unless` (a full
+        key, `full_key` of any store of this Redis): None, and nothing counted, when that key exists
+        (a revoked token's mark, checked in the same round trip: lib/rate_limits.py)."""
         if self._incr_script is None:
             self._incr_script = self._redis.register_script(_INCR_MANY)
-        answers = await self._incr_script(keys=[self._make_key(key) for key in keys], args=[expires_in])
+        counters = [self._make_key(key) for key in keys]
+        if unless is None:
+            answers = await self._incr_script(keys=counters, args=[expires_in, 0])
+        else:
+            answers = await self._incr_script(keys=[unless, *counters], args=[expires_in, 1])
+        if answers and int(answers[0]) < 0:
+            return None
         return [int(count) for count in answers]
+
+    def full_key(self, key: str) -> str:
+        """`key` as this store names it in Redis (its namespace prefixed)."""
+        return self._make_key(key)
 
     _incr_script: Any = None
 
 
-# KEYS: the counters; ARGV[1]: seconds to live, set when a counter is made
+# KEYS: [the key whose existence stops the count, when ARGV[2] is 1], then the counters;
+# ARGV[1]: seconds to live, set when a counter is made. {-1} when the stopping key exists.
 _INCR_MANY = """
+local first = 1
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
+  first = 2
+end
 local out = {}
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('EXPIRE', key, ARGV[1]) end
-  out[i] = n
+for i = first, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+  out[#out + 1] = n
 end
 return out
 """
@@ -119,6 +137,18 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
         except STORE_UNAVAILABLE as exc:
             log.warning("live event dropped: Redis unavailable", extra={"error": str(exc)})
 
+    async def publish_many(self, batch: list[tuple[bytes, list[str]]]) -> None:
+        """Every message of `batch` in one round trip (a pipeline of PUBLISH, in order), where Litestar's
+        backend runs a script per message."""
+        pipe = self._redis.pipeline(transaction=False)
+        for data, channels in batch:
+            for channel in dict.fromkeys(channels):
+                pipe.publish(channel, data)
+        try:
+            await pipe.execute()
+        except STORE_UNAVAILABLE as exc:
+            log.warning("live events dropped: Redis unavailable", extra={"error": str(exc), "events": len(batch)})
+
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         while True:
             try:
@@ -160,9 +190,50 @@ def channels_backend(client: Redis | None) -> MemoryChannelsBackend | Reconnecti
     return MemoryChannelsBackend(history=50) if client is None else ReconnectingRedisChannels(redis=client)
 
 
+class LiveChannelsPlugin(ChannelsPlugin):
+    """Litestar's channels plugin, with two changes for a replica under load (issue 22):
+
+    - A replica listens to a channel only while one of its streams does. Litestar's plugin subscribes to
+      every declared channel at start-up, so every replica received, decoded and dropped every event of
+      every other replica (a gate scan's own event came back to the replica that sent it).
+    - The events queued while one batch was being sent go out together as the next batch, in one round
+      trip (`publish_many`), instead of one round trip an event.
+
+    Both lean on the plugin's start-up and publishing task (`_on_startup`, `_pub_worker`, `_pub_queue`),
+    which are Litestar 2's internals; test_live_channels.py holds them to the behaviour."""
+
+    async def _on_startup(self) -> None:
+        await self._backend.on_startup()
+        self._pub_queue = asyncio.Queue()
+        self._pub_task = asyncio.create_task(self._pub_worker())
+        self._sub_task = asyncio.create_task(self._sub_worker())
+
+    async def _pub_worker(self) -> None:
+        while self._pub_queue:
+            queue = self._pub_queue
+            batch = [await queue.get()]
+            while len(batch) < PUBLISH_BATCH_MAX:
+                try:
+                    batch.append(queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            try:
+                if isinstance(self._backend, ReconnectingRedisChannels):
+                    await self._backend.publish_many(batch)
+                else:
+                    for data, channels in batch:
+                        await self._backend.publish(data, channels)
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+
+PUBLISH_BATCH_MAX = 500  # events sent in one round trip at most
+
+
 def channels_plugin(settings: Settings, channels: list[str]) -> ChannelsPlugin:
     backend = channels_backend(redis_client(settings))
-    return ChannelsPlugin(backend=backend, channels=channels, create_ws_route_handlers=False)
+    return LiveChannelsPlugin(backend=backend, channels=channels, create_ws_route_handlers=False)
 
 
 async def ping_redis(settings: Settings) -> bool:

@@ -187,3 +187,67 @@ async def test_counters_count_every_hit_and_expire_with_their_window(client, app
     for key in keys:
         left = await store.expires_in(key)
         assert left is not None and 0 < left <= 65, (key, left)
+
+
+async def test_a_limited_route_checks_the_token_revocation_with_its_counters(client, make_account, app, monkeypatch):
+    """Issue 22: on a limited route (a gate's scans) the token's revocation is checked in the same round
+    trip as the abuse counters, not by the authentication before them; a revoked token is still refused,
+    as the authentication refuses it, and counts nothing."""
+    from backend.lib import rate_limits
+    from backend.lib.clock import clock
+    from backend.lib.rate_limits import WINDOW_S
+
+    gate = await make_account("staff", venues=(VENUE,))
+    auth_store, counters = app.stores.get("auth"), app.stores.get("rate_limit")
+    exists, count_hits_unless = auth_store.exists, rate_limits.count_hits_unless
+    asked: list[str] = []
+    with_counters: list[str] = []
+
+    async def spied_exists(key: str) -> bool:
+        asked.append(key)
+        return await exists(key)
+
+    async def spied_counts(store, keys, expires_in, unless):
+        if unless is not None:
+            with_counters.append(unless[1])
+        return await count_hits_unless(store, keys, expires_in, unless)
+
+    on_redis = type(auth_store).__name__ == "CountingRedisStore"
+    if on_redis:  # (Litestar's MemoryStore has slots: nothing to spy on)
+        monkeypatch.setattr(auth_store, "exists", spied_exists)
+    monkeypatch.setattr(rate_limits, "count_hits_unless", spied_counts)
+
+    async def scan():
+        body = {"code": "not-a-code", "venue_slug": VENUE, "nonce": uuid.uuid4().hex}
+        return await client.post("/api/v1/scans", json=body, headers=gate["headers"])
+
+    assert (await scan()).status_code == 200
+    assert len(with_counters) == 1 and with_counters[0].startswith("revoked:")
+    assert asked == []  # on Redis one script: the mark and the counters in one round trip
+    assert (await client.get("/api/v1/me", headers=gate["headers"])).status_code == 200  # not limited
+    assert len(with_counters) == 1 and len(asked) == (1 if on_redis else 0)  # /me's, by the authentication
+    window = int(clock.wall() // WINDOW_S)
+    account_key = f"scan:acct:{gate['id']}:{window}"
+    before = int(await counters.get(account_key) or 0)
+    assert before >= 1
+    client.cookies.clear()
+    assert (await client.post("/api/v1/auth/logout", headers=gate["headers"])).status_code == 204
+    refused = await scan()
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "not_authenticated"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert int(await counters.get(account_key) or 0) == before  # a revoked token counts nothing
+    assert (await client.get("/api/v1/me", headers=gate["headers"])).status_code == 401
+
+
+async def test_counts_are_skipped_when_the_stopping_key_exists(app):
+    from backend.lib.rate_limits import count_hits_unless
+
+    store, marks = app.stores.get("rate_limit"), app.stores.get("auth")
+    keys = [f"test:{uuid.uuid4().hex}:a", f"test:{uuid.uuid4().hex}:b"]
+    mark = f"test-mark:{uuid.uuid4().hex}"
+    assert await count_hits_unless(store, keys, 65, (marks, mark)) == [1, 1]
+    await marks.set(mark, b"1", expires_in=60)
+    assert await count_hits_unless(store, keys, 65, (marks, mark)) is None
+    assert await count_hits_unless(store, keys, 65, None) == [2, 2]
+    assert await count_hits_unless(store, [], 65, (marks, mark)) is None

@@ -11,57 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
-import subprocess
-import time
 
 import anyio
 import pytest
-from litestar.channels import ChannelsPlugin
 from redis.asyncio import Redis
 
-from backend.lib.stores import channels_backend
+from backend.lib.stores import LiveChannelsPlugin, channels_backend
+from tests.api.redis_helpers import OwnRedis, own_redis_fixture  # noqa: F401 - the `own_redis` fixture
 
 pytestmark = [
     pytest.mark.anyio,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server (Debian) not installed"),
 ]
-
-
-class OwnRedis:
-    def __init__(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
-@pytest.fixture
-def own_redis():
-    server = OwnRedis()
-    server.start()
-    yield server
-    server.kill()
 
 
 async def _next_event(subscriber, within: float) -> bytes | None:
@@ -78,7 +39,7 @@ async def _next_event(subscriber, within: float) -> bytes | None:
 
 async def test_live_events_flow_again_after_redis_restarts(own_redis: OwnRedis):
     client = Redis.from_url(f"redis://127.0.0.1:{own_redis.port}/0")
-    plugin = ChannelsPlugin(backend=channels_backend(client), channels=["scans"], create_ws_route_handlers=False)
+    plugin = LiveChannelsPlugin(backend=channels_backend(client), channels=["scans"], create_ws_route_handlers=False)
     try:
         # without the fix the listener and publisher tasks die, and closing the plugin waits forever
         with anyio.fail_after(30):
@@ -87,7 +48,7 @@ async def test_live_events_flow_again_after_redis_restarts(own_redis: OwnRedis):
         await client.aclose()
 
 
-async def _outage(plugin: ChannelsPlugin, own_redis: OwnRedis) -> None:
+async def _outage(plugin: LiveChannelsPlugin, own_redis: OwnRedis) -> None:
     async with plugin, plugin.start_subscription(["scans"]) as subscriber:
         plugin.publish(b"before", "scans")
         assert await _next_event(subscriber, 5) == b"before"
