@@ -225,15 +225,27 @@ def skip_locked() -> str:
     return "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
 
 
-async def atomic_write(single: QueryString, steps: Sequence[QueryString], answer: int) -> list[dict[str, Any]]:
+async def atomic_write(
+    single: QueryString, steps: Sequence[QueryString], answer: int | tuple[int, ...]
+) -> list[dict[str, Any]]:
     """One atomic write, given two ways: `single`, one statement that writes through data-modifying CTEs
     (`WITH x AS (UPDATE … RETURNING …) INSERT …`), or `steps`, plain statements run in one write
     transaction. PostgreSQL runs `single` (one round trip); SQLite, which has no data-modifying CTEs,
     runs `steps` in one `BEGIN IMMEDIATE` hop (`run_atomically`). Returns the rows of `single`, or of
-    `steps[answer]`: the caller writes both so they answer the same."""
+    `steps[answer]`: the caller writes both so they answer the same. `answer` may name several steps
+    that return a row each at most: the answer is then their first rows as one row (in that order)."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return (await run_atomically(*steps))[answer]
+        results = await run_atomically(*steps)
+        if isinstance(answer, int):
+            return results[answer]
+        if not results[answer[0]]:
+            return []
+        merged: dict[str, Any] = {}
+        for step in answer:
+            if results[step]:
+                merged.update(results[step][0])
+        return [merged]
     return await fetch(single.template, *single.args)  # one statement: atomic by itself
 
 

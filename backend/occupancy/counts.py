@@ -56,13 +56,19 @@ def gate_count_values(
 @dataclass(frozen=True, slots=True)
 class GateMovement:
     """What a gate writes when people pass, handed to `OccupancyService.move` as statements: `act`, an
-    UPDATE that changes one row when they may pass and none when they may not (a redemption), and
-    `record`, an INSERT of the gate's log line (`record_args` fill its `{}`s) that says `{moved}` where
-    the SQL truth "act changed a row" belongs and returns a `moved` column with the same truth."""
+    UPDATE that changes one row when they may pass and none when they may not (a redemption), ending
+    with its WHERE clause (occupancy adds its capacity condition there), and `record`, an INSERT of the
+    gate's log line (`record_args` fill its `{}`s) that says `{moved}` where the SQL truth "act changed a
+    row" belongs, `{full}` where "occupancy refused entry at capacity" belongs (after every `{}`), and
+    returns a `moved` column with the first truth."""
 
     act: QueryString
     record: str
     record_args: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if "{full}" not in self.record or self.record.rfind("{}") > self.record.index("{full}"):
+            raise ValueError("a gate movement's record says {full} after all its {}s")
 
 
 MOVED_IN_CTE = "EXISTS (SELECT 1 FROM acted)"  # PostgreSQL: one statement, the act a data-modifying CTE

@@ -21,7 +21,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from piccolo.querystring import QueryString
 
 from backend.lib.auth import AuthUser, require_venue_staff
@@ -121,6 +120,33 @@ def _effective_capacity(capacity: int, directive: dict[str, Any] | None) -> int:
     return capacity
 
 
+def _entry_cap(venue: VenueRecord, directive: dict[str, Any] | None) -> int | None:
+    """The most people inside the venue at which entry still goes on: none are let in once this many are
+    inside (at 1.0 of the capacity in force; 0 when closed). None: no limit (a venue without a capacity
+    and no directive, whose ratio stays 0)."""
+    capacity = _effective_capacity(venue.row["capacity"], directive)
+    if capacity <= 0 and not directive:
+        return None
+    return capacity
+
+
+# SQL, true when entering is refused: the movement's counting window holds `cap` people or more (its
+# `{}`s: the window's count key, the cap)
+_FULL = "COALESCE((SELECT entries - exits FROM gate_counts WHERE count_key = {}), 0) >= {}"
+# what the count statement returns: its window after the movement
+_WINDOW_AFTER = "RETURNING entries AS window_entries, exits AS window_exits"
+# the day's other counting windows (`{}`s: venue, day, the movement's window key)
+_OTHER_WINDOWS = (
+    "SELECT COALESCE(SUM(entries), 0) AS other_entries, COALESCE(SUM(exits), 0) AS other_exits "
+    "FROM gate_counts WHERE venue_slug = {} AND local_date = {} AND count_key <> {}"
+)
+_OTHER_WINDOWS_COLUMNS = (
+    "(SELECT COALESCE(SUM(entries), 0) FROM gate_counts WHERE venue_slug = {} AND local_date = {} "
+    "AND count_key <> {}) AS other_entries, "
+    "(SELECT COALESCE(SUM(exits), 0) FROM gate_counts WHERE venue_slug = {} AND local_date = {} "
+    "AND count_key <> {}) AS other_exits"
+)
+
 # A venue's gate count is one row every scan there updates: its writers queue per row (lib/db.HotRowQueue)
 _count_writers = HotRowQueue()
 
@@ -132,16 +158,26 @@ def _load(inside: int, capacity: int, at_zero: float) -> dict[str, Any]:
     return {"ratio": round(ratio, 4), "comfort_level": comfort_level(ratio), "crowded": ratio >= REPORT_RATIO}
 
 
-def _plus(v: VenueOccupancy, direction: str, people: int) -> VenueOccupancy:
-    """`v` after `people` passed its gates in `direction`."""
-    entries, exits = (people, 0) if direction == "in" else (0, people)
-    inside = max(0, v.occupancy + entries - exits)
-    return msgspec.structs.replace(
-        v,
+def _figure(
+    rec: VenueRecord, entries: int, exits: int, inside: int, directives: dict[str, dict[str, Any]]
+) -> VenueOccupancy:
+    """A venue's figure from its counts of today, under the directive in force (`directives`)."""
+    slug = rec.row["slug"]
+    directive = directives.get(slug)
+    capacity = _effective_capacity(rec.row["capacity"], directive)
+    status: LiveStatus = STATUS_OF.get(directive["type"], "open") if directive else "open"
+    inside = max(0, inside)
+    return VenueOccupancy(
+        venue_slug=slug,
         occupancy=inside,
-        entries_today=v.entries_today + entries,
-        exits_today=v.exits_today + exits,
-        **_load(inside, v.capacity, v.ratio),
+        capacity=capacity,
+        entries_today=entries,
+        exits_today=exits,
+        status=status,
+        **_load(inside, capacity, 1.0 if directive else 0.0),
+        name=rec.row["name_zh"],
+        district=rec.row["district"],
+        location=rec.point,
     )
 
 
@@ -171,38 +207,19 @@ class OccupancyService:
         """Fresh figures for the venues of `records` (`every`: they are all the venues there are)."""
         if not records:
             return []
-        now = clock.now()
-        now_local = now.astimezone(CITY_TZ)
+        now_local = clock.now().astimezone(CITY_TZ)
         day = now_local.date().isoformat()
         wanted = None if every else [r.row["slug"] for r in records]
         counts = await gate_counts(wanted, day)
-        directives = await _directives_now(now)
+        directives = await _directives_now(clock.now())
         out = []
         for rec in records:
-            slug = rec.row["slug"]
-            windows = counts.get(slug, [])
-            entries, exits = sum(w["entries"] for w in windows), sum(w["exits"] for w in windows)
+            windows = counts.get(rec.row["slug"], [])
             start = window_start(rec, now_local)
             current = [w for w in windows if w["window_start"] == start]
             inside = (current[0]["entries"] - current[0]["exits"]) if current else 0
-            inside = max(0, inside)
-            directive = directives.get(slug)
-            capacity = _effective_capacity(rec.row["capacity"], directive)
-            status: LiveStatus = STATUS_OF.get(directive["type"], "open") if directive else "open"
-            out.append(
-                VenueOccupancy(
-                    venue_slug=slug,
-                    occupancy=inside,
-                    capacity=capacity,
-                    entries_today=entries,
-                    exits_today=exits,
-                    status=status,
-                    **_load(inside, capacity, 1.0 if directive else 0.0),
-                    name=rec.row["name_zh"],
-                    district=rec.row["district"],
-                    location=rec.point,
-                )
-            )
+            entries, exits = sum(w["entries"] for w in windows), sum(w["exits"] for w in windows)
+            out.append(_figure(rec, entries, exits, inside, directives))
         return out
 
     async def all(self) -> list[VenueOccupancy]:
@@ -241,39 +258,57 @@ class OccupancyService:
         movement: GateMovement,
         *,
         enforce_capacity: bool,
-    ) -> list[dict[str, Any]] | None:
-        """People pass a gate: the one call a gate makes to this room. Entering at capacity is refused
-        (None: nothing is written). Otherwise the movement's act, its gate count (only when the act
-        changed a row) and its log line are one atomic write; the log line's rows are returned, and
-        when people moved, listeners hear of it (`after_movement`)."""
-        before = (await self._figures([venue]))[0]  # read once: the gate's refusal, and the figure after
-        if enforce_capacity and direction == "in" and _refused(before):
-            return None
+    ) -> list[dict[str, Any]]:
+        """People pass a gate: the one call a gate makes to this room, and one atomic write with nothing
+        read before it. The movement's act happens unless entering at capacity is refused (with
+        `enforce_capacity`: the venue's count, read in the same statement); its gate count (only when the
+        act changed a row) and its log line are written with it. The log line's row is returned, with the
+        count of the movement's counting window after it (`window_entries`, `window_exits`) and the day's
+        other windows (`other_entries`, `other_exits`); when people moved, listeners hear of it with the
+        venue's figure made from those (`after_movement`)."""
         counted = gate_count_values(venue, at, direction, people)
-        act = movement.act
-        async with _count_writers.turn(counted[0]):  # every movement at a venue updates its one count row
+        key, slug, day = counted[0], counted[1], counted[2]
+        directives = await _directives_now(clock.now())
+        cap = _entry_cap(venue, directives.get(slug)) if enforce_capacity and direction == "in" else None
+        full, full_args = ("FALSE", ()) if cap is None else (_FULL, (key, cap))
+        act = QueryString(movement.act.template + f" AND NOT ({full})", *movement.act.args, *full_args)
+        record = movement.record.replace("{full}", full)  # its `{}`s: the record's own, then the cap's
+        record_args = (*movement.record_args, *full_args)
+        async with _count_writers.turn(key):  # every movement at a venue updates its one count row
             rows = await atomic_write(
                 single=QueryString(
                     f"WITH acted AS ({act.template} RETURNING 1), "
-                    f"counted AS ({gate_count_sql(MOVED_IN_CTE)} RETURNING 1) "
-                    + movement.record.replace("{moved}", MOVED_IN_CTE),
+                    f"counted AS ({gate_count_sql(MOVED_IN_CTE)} {_WINDOW_AFTER}), "
+                    f"logged AS ({record.replace('{moved}', MOVED_IN_CTE)}) "
+                    f"SELECT logged.*, counted.*, {_OTHER_WINDOWS_COLUMNS} FROM logged LEFT JOIN counted ON TRUE",
                     *act.args,
                     *counted,
-                    *movement.record_args,
+                    *record_args,
+                    slug,
+                    day,
+                    key,
+                    slug,
+                    day,
+                    key,
                 ),
                 steps=(
                     act,
-                    QueryString(gate_count_sql(MOVED_JUST_BEFORE), *counted),
-                    QueryString(movement.record.replace("{moved}", MOVED_JUST_BEFORE), *movement.record_args),
+                    QueryString(f"{gate_count_sql(MOVED_JUST_BEFORE)} {_WINDOW_AFTER}", *counted),
+                    QueryString(record.replace("{moved}", MOVED_JUST_BEFORE), *record_args),
+                    QueryString(_OTHER_WINDOWS, slug, day, key),
                 ),
-                answer=2,
+                answer=(2, 1, 3),
             )
         if rows and rows[0]["moved"]:
             now_local = clock.now().astimezone(CITY_TZ)
-            same_window = counted[3] == window_start(venue, now_local) and counted[2] == now_local.date().isoformat()
-            # the figure after: the one read before plus this movement (a movement dated in another counting
-            # window, an offline scan's, is read afresh); what moved meanwhile elsewhere shows on the next one
-            after = _plus(before, direction, people) if same_window else (await self._figures([venue]))[0]
+            same_window = counted[3] == window_start(venue, now_local) and day == now_local.date().isoformat()
+            if same_window:  # the figure after, from the counts the write returned
+                row = rows[0]
+                entries, exits = row["window_entries"], row["window_exits"]
+                day_entries, day_exits = entries + row["other_entries"], exits + row["other_exits"]
+                after = _figure(venue, day_entries, day_exits, entries - exits, directives)
+            else:  # a movement dated in another counting window (an offline scan's): read afresh
+                after = (await self._figures([venue]))[0]
             await self._moved(after)
         return rows
 

@@ -29,6 +29,7 @@ from backend.passes.extensions import GateRequest, extensions
 from backend.passes.keys import keyring
 from backend.passes.schemas import (
     Direction,
+    EntitledVisitor,
     OfflineScanIn,
     ScanBatchItemOut,
     ScanBatchOut,
@@ -72,13 +73,15 @@ _LOG_COLUMNS = (
 )
 _LOG_VALUES = "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, FALSE"
 # The log line of a redemption, which occupancy writes in one atomic write with the redemption and the
-# venue's gate count (`GateMovement`): `ok` when the redemption changed the reservation.
+# venue's gate count (`GateMovement`): `ok` when the redemption changed the reservation, `venue_full` when
+# occupancy refused it at capacity.
 _LOG_REDEEMED = (
     "INSERT INTO scan_log ("
     + _LOG_COLUMNS
     + ") VALUES ("
     + _LOG_VALUES
-    + ", CASE WHEN {moved} THEN 'ok' ELSE 'already_redeemed' END) RETURNING result, result = 'ok' AS moved"
+    + ", CASE WHEN {moved} THEN 'ok' WHEN {full} THEN 'venue_full' ELSE 'already_redeemed' END) "
+    "RETURNING result, result = 'ok' AS moved"
 )
 _LOG = "INSERT INTO scan_log (" + _LOG_COLUMNS + ") VALUES (" + _LOG_VALUES + ", {}) RETURNING result"
 
@@ -88,17 +91,40 @@ _STORED = (
     "FROM scan_log WHERE nonce = {}"
 )
 
-# The pass, its holder, a revoked device certificate and the holder's reservations of the day, in one query.
+# The pass, its holder, a revoked device certificate, and the holder's reservations of the day with the
+# visitors each names, in one query: a row per visitor.
 _GATE_VIEW = (
     "SELECT p.pass_id, p.user_id, p.revoked_at, u.display_name, "
     "(SELECT COUNT(*) FROM device_certificates d WHERE d.serial = {} AND d.revoked_at IS NOT NULL) "
     "AS device_revoked, r.id, r.public_id, r.status, r.party_size, r.entries, r.inside, r.venue_slug, "
-    "s.starts_at, s.ends_at "
+    "s.starts_at, s.ends_at, v.name_masked AS v_name, v.ticket_type AS v_ticket_type, v.seat_label AS v_seat, "
+    "v.check_at_gate AS v_check_at_gate "
     "FROM passes p JOIN users u ON u.id = p.user_id "
     "LEFT JOIN reservations r ON r.user_id = p.user_id AND r.visit_date = {} "
     "LEFT JOIN slots s ON s.id = r.slot "
-    "WHERE p.pass_id = {} ORDER BY s.starts_at"
+    "LEFT JOIN reservation_visitors v ON v.reservation = r.id "
+    "WHERE p.pass_id = {} ORDER BY s.starts_at, r.id, v.position"
 )
+
+
+def _reservations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The gate view's rows (one per visitor) as one row per reservation, in order, with its `visitors`."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if row["id"] is None:
+            continue
+        if not out or out[-1]["id"] != row["id"]:
+            out.append(row | {"visitors": []})
+        if row["v_name"] is not None:
+            out[-1]["visitors"].append(
+                EntitledVisitor(
+                    name=row["v_name"],
+                    ticket_type=row["v_ticket_type"],
+                    seat=row["v_seat"],
+                    check_at_gate=row["v_check_at_gate"],
+                )
+            )
+    return out
 
 
 def decide_entry(
@@ -140,7 +166,7 @@ class ScanService:
         p = rows[0]
         if p["revoked_at"] is not None or p["device_revoked"]:
             return "revoked", None, p
-        rows = [r for r in rows if r["id"] is not None]
+        rows = _reservations(rows)
         early = timedelta(minutes=venue.row["entry_early_minutes"])
         result, r = decide_entry(rows, data.venue_slug, data.direction, at, early)
         if result == "wrong_venue" and await Reservation.exists().where(
@@ -194,8 +220,8 @@ class ScanService:
                     redeem = QueryString(_REDEEM_IN, now, r["id"], bool(venue.row["allow_reentry"]))
                 else:
                     redeem = QueryString(_REDEEM_OUT, r["id"])
-                # occupancy refuses entry at capacity, or writes the redemption, its gate count and its
-                # log line as one
+                # occupancy writes the redemption, its gate count and its log line as one, or the log line
+                # alone, `venue_full`, at 1.0 of the instantaneous capacity (entry stops)
                 logged = await occupancy.move(
                     venue,
                     at,
@@ -204,11 +230,7 @@ class ScanService:
                     GateMovement(redeem, _LOG_REDEEMED, log_values),
                     enforce_capacity=not offline,
                 )
-                if logged is None:
-                    result = "venue_full"  # at 1.0 of the instantaneous capacity entry stops
-                    await ScanRecord.raw(_LOG, *log_values, result)
-                else:
-                    result = logged[0]["result"]
+                result = logged[0]["result"]
             else:
                 await ScanRecord.raw(_LOG, *log_values, result)
         except Exception as exc:
@@ -242,9 +264,12 @@ class ScanService:
         holder = None
         if p is not None and result in ("ok", "already_redeemed"):
             holder = mask_name(p["display_name"])
-        named = []
+        named: list[EntitledVisitor] = []
         if r is not None and result in ("ok", "already_redeemed"):
-            named = (await visitors_of([r["public_id"]])).get(str(r["public_id"]), [])
+            if "visitors" in r:  # read with the pass (`_GATE_VIEW`); a repeated nonce's, here
+                named = r["visitors"]
+            else:
+                named = (await visitors_of([r["public_id"]])).get(str(r["public_id"]), [])
         return ScanOut(
             result=result,
             nonce=nonce.split(":", 1)[1],

@@ -86,3 +86,48 @@ async def test_a_scan_visits_each_room_once_top_to_bottom(client, make_account):
     # movement to occupancy, which tells the supervision bridge (its listener) what happened
     assert trace.entries == ["accounts", "audit", "passes", "venues", "occupancy", "governance"], trace.where
     assert len(set(trace.entries)) == len(trace.entries), f"a room entered twice: {trace.where}"
+
+
+async def test_a_scan_reads_once_and_writes_once(client, make_account, monkeypatch):
+    """Issue 22: an online scan is one read (the pass, the holder's bookings of the day and their visitors)
+    and one atomic write (the redemption, under the venue's capacity read in the same statement, its gate
+    count and its log line). The venue's counts are not read before, nor the visitors after, and the
+    figure the supervision bridge hears is the venue's true one after the entry."""
+    from backend.occupancy import services as occupancy_services
+    from backend.occupancy.services import occupancy, occupancy_changed
+    from backend.passes import scanning
+
+    tourist = await make_account("tourist")
+    staff = await make_account("staff", venues=(VENUE,))
+    await booked_now(client, tourist, party=2)
+    code = await code_of(client, tourist)
+    calls: list[str] = []
+
+    def spy(module, name: str) -> None:
+        real = getattr(module, name)
+
+        async def spied(*args, **kwargs):
+            calls.append(name)
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spied)
+
+    spy(scanning, "fetch")
+    spy(scanning, "visitors_of")
+    spy(occupancy_services, "gate_counts")
+    spy(occupancy_services, "atomic_write")
+    heard = []
+
+    async def listener(figure) -> None:
+        heard.append(figure)
+
+    occupancy_changed.connect(listener)
+    try:
+        res = await scan(client, staff, code)
+    finally:
+        occupancy_changed.disconnect(listener)
+    assert res.status_code == 200 and res.json()["result"] == "ok", res.text
+    assert len(res.json()["visitors"]) == 2
+    assert calls == ["fetch", "atomic_write"]
+    assert len(heard) == 1
+    assert heard[0] == await occupancy.venue(VENUE)
