@@ -225,8 +225,13 @@ def skip_locked() -> str:
     return "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
 
 
+# A statement as the hot paths hand it over: SQL with `{}` placeholders, and their values. A Piccolo
+# `QueryString` is built from one only where Piccolo runs it (its constructor walks every value).
+Statement = tuple[str, tuple[Any, ...]]
+
+
 async def atomic_write(
-    single: QueryString, steps: Sequence[QueryString], answer: int | tuple[int, ...]
+    single: Statement, steps: Sequence[Statement], answer: int | tuple[int, ...]
 ) -> list[dict[str, Any]]:
     """One atomic write, given two ways: `single`, one statement that writes through data-modifying CTEs
     (`WITH x AS (UPDATE … RETURNING …) INSERT …`), or `steps`, plain statements run in one write
@@ -236,7 +241,7 @@ async def atomic_write(
     that return a row each at most: the answer is then their first rows as one row (in that order)."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        results = await run_atomically(*steps)
+        results = await run_atomically(*(QueryString(sql, *args) for sql, args in steps))
         if isinstance(answer, int):
             return results[answer]
         if not results[answer[0]]:
@@ -246,7 +251,7 @@ async def atomic_write(
             if results[step]:
                 merged.update(results[step][0])
         return [merged]
-    return await fetch(single.template, *single.args)  # one statement: atomic by itself
+    return await fetch(single[0], *single[1])  # one statement: atomic by itself
 
 
 async def migrate() -> None:

@@ -30,6 +30,20 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from backend.lib import metrics
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# what the request's handler added to its access line (`annotate`); None outside a request
+_annotations: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("access_fields", default=None)
+
+
+def annotate(**fields: Any) -> bool:
+    """Add `fields` to this request's one access line (what a handler would otherwise log on a line of its
+    own: a gate scan's venue and result). False outside a request (nothing added): log them yourself.
+    Strings are masked as every line's are; the line's own fields keep their names."""
+    held = _annotations.get()
+    if held is None:
+        return False
+    held.update(fields)
+    return True
+
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Mainland resident IDs (18 chars), passports/permits (letter + 8 digits), mobile numbers, bearer tokens.
@@ -173,7 +187,6 @@ def configure_logging(level: str, stream: BinaryIO | None = None) -> None:
 
 
 access_log = logging.getLogger("changxiang.access")
-_encode = msgspec.json.Encoder().encode
 _LONG_NUMBER = re.compile(r"\d{11}")  # what mask_personal could match in a path
 _second: tuple[int, str] = (-1, "")
 
@@ -189,13 +202,18 @@ def _timestamp(now: float) -> str:
     return cached[1]
 
 
-def _log_access(writer: LineWriter | None, rid: str, method: str, path: str, status: int, ms: float) -> None:
+def _log_access(
+    writer: LineWriter | None, rid: str, method: str, path: str, status: int, ms: float, fields: dict[str, Any]
+) -> None:
     if _LONG_NUMBER.search(path):
         path = mask_personal(path)
+    if fields:
+        fields = {k: mask_personal(v) if isinstance(v, str) else v for k, v in fields.items() if k not in _OWN}
     if writer is None:
-        access_log.info("request", extra={"method": method, "path": path, "status": status, "ms": ms})
+        access_log.info("request", extra={**fields, "method": method, "path": path, "status": status, "ms": ms})
         return
     line = {
+        **fields,
         "ts": _timestamp(time.time()),
         "level": "info",
         "logger": "changxiang.access",
@@ -206,7 +224,11 @@ def _log_access(writer: LineWriter | None, rid: str, method: str, path: str, sta
         "status": status,
         "ms": ms,
     }
-    writer.put(_encode(line) + b"\n")
+    writer.put(_encode_any(line) + b"\n")
+
+
+# an access line's own fields, and a log record's attributes (which `extra` may not set)
+_OWN = frozenset({"ts", "level", "logger", "request_id", "msg", "method", "path", "status", "ms"}) | JsonFormatter._SKIP
 
 
 def _new_request_id() -> str:
@@ -234,6 +256,8 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 break
         rid = incoming if _REQUEST_ID_OK.match(incoming) else _new_request_id()
         token = request_id_var.set(rid)
+        fields: dict[str, Any] = {}
+        fields_token = _annotations.set(fields)
         started = time.perf_counter()
         status = 500
 
@@ -250,7 +274,9 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             took = time.perf_counter() - started
             metrics.record(scope, status, took)
             if access_log.isEnabledFor(logging.INFO):
-                _log_access(_writer, rid, scope.get("method", ""), scope.get("path", ""), status, round(took * 1000, 2))
+                method, path = scope.get("method", ""), scope.get("path", "")
+                _log_access(_writer, rid, method, path, status, round(took * 1000, 2), fields)
+            _annotations.reset(fields_token)
             request_id_var.reset(token)
 
     return middleware

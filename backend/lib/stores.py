@@ -120,6 +120,7 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
         super().__init__(redis=redis, **kwargs)
         self._wanted: set[str] = set()
         self._retry_max_s = retry_max_s
+        self._publish_many: Any = None
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         channels = list(channels)
@@ -138,14 +139,17 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
             log.warning("live event dropped: Redis unavailable", extra={"error": str(exc)})
 
     async def publish_many(self, batch: list[tuple[bytes, list[str]]]) -> None:
-        """Every message of `batch` in one round trip (a pipeline of PUBLISH, in order), where Litestar's
-        backend runs a script per message."""
-        pipe = self._redis.pipeline(transaction=False)
+        """Every message of `batch` in one command (a script that publishes them in order), where Litestar's
+        backend runs a script per message. One command, not a pipeline of PUBLISH: the client packs and
+        parses one command and one answer."""
+        if self._publish_many is None:
+            self._publish_many = self._redis.register_script(_PUBLISH_MANY)
+        args: list[Any] = []
         for data, channels in batch:
             for channel in dict.fromkeys(channels):
-                pipe.publish(channel, data)
+                args += (channel, data)
         try:
-            await pipe.execute()
+            await self._publish_many(args=args)
         except STORE_UNAVAILABLE as exc:
             log.warning("live events dropped: Redis unavailable", extra={"error": str(exc), "events": len(batch)})
 
@@ -188,6 +192,13 @@ async def shared_version(store: Store, key: str, what: str) -> str | None:
 
 def channels_backend(client: Redis | None) -> MemoryChannelsBackend | ReconnectingRedisChannels:
     return MemoryChannelsBackend(history=50) if client is None else ReconnectingRedisChannels(redis=client)
+
+
+# ARGV: channel, message, channel, message, … published in that order
+_PUBLISH_MANY = """
+for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+return 0
+"""
 
 
 class LiveChannelsPlugin(ChannelsPlugin):

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opening_hours import State
-from piccolo.querystring import QueryString
 
 from backend.lib.clock import CITY_TZ
-from backend.lib.db import fetch
+from backend.lib.db import Statement, fetch
 from backend.occupancy.tables import GateCount
 from backend.venues.services import VenueRecord
 
@@ -62,7 +61,7 @@ class GateMovement:
     row" belongs, `{full}` where "occupancy refused entry at capacity" belongs (after every `{}`), and
     returns a `moved` column with the first truth."""
 
-    act: QueryString
+    act: Statement
     record: str
     record_args: tuple[Any, ...]
 

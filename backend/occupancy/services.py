@@ -21,8 +21,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from piccolo.querystring import QueryString
-
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
 from backend.lib.db import HotRowQueue, atomic_write, write_transaction
@@ -271,31 +269,23 @@ class OccupancyService:
         directives = await _directives_now(clock.now())
         cap = _entry_cap(venue, directives.get(slug)) if enforce_capacity and direction == "in" else None
         full, full_args = ("FALSE", ()) if cap is None else (_FULL, (key, cap))
-        act = QueryString(movement.act.template + f" AND NOT ({full})", *movement.act.args, *full_args)
+        act = (movement.act[0] + f" AND NOT ({full})", (*movement.act[1], *full_args))
         record = movement.record.replace("{full}", full)  # its `{}`s: the record's own, then the cap's
         record_args = (*movement.record_args, *full_args)
         async with _count_writers.turn(key):  # every movement at a venue updates its one count row
             rows = await atomic_write(
-                single=QueryString(
-                    f"WITH acted AS ({act.template} RETURNING 1), "
+                single=(
+                    f"WITH acted AS ({act[0]} RETURNING 1), "
                     f"counted AS ({gate_count_sql(MOVED_IN_CTE)} {_WINDOW_AFTER}), "
                     f"logged AS ({record.replace('{moved}', MOVED_IN_CTE)}) "
                     f"SELECT logged.*, counted.*, {_OTHER_WINDOWS_COLUMNS} FROM logged LEFT JOIN counted ON TRUE",
-                    *act.args,
-                    *counted,
-                    *record_args,
-                    slug,
-                    day,
-                    key,
-                    slug,
-                    day,
-                    key,
+                    (*act[1], *counted, *record_args, slug, day, key, slug, day, key),
                 ),
                 steps=(
                     act,
-                    QueryString(f"{gate_count_sql(MOVED_JUST_BEFORE)} {_WINDOW_AFTER}", *counted),
-                    QueryString(record.replace("{moved}", MOVED_JUST_BEFORE), *record_args),
-                    QueryString(_OTHER_WINDOWS, slug, day, key),
+                    (f"{gate_count_sql(MOVED_JUST_BEFORE)} {_WINDOW_AFTER}", counted),
+                    (record.replace("{moved}", MOVED_JUST_BEFORE), record_args),
+                    (_OTHER_WINDOWS, (slug, day, key)),
                 ),
                 answer=(2, 1, 3),
             )

@@ -14,13 +14,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from piccolo.querystring import QueryString
-
 from backend.lib.auth import AuthUser, require_venue_staff
 from backend.lib.clock import CITY_TZ, clock
-from backend.lib.db import fetch, is_unique_violation
+from backend.lib.db import Statement, fetch, is_unique_violation
 from backend.lib.personal_data import mask_name
 from backend.lib.problems import InvalidInput, NotFound
+from backend.lib.request_log import annotate
 from backend.occupancy.counts import GateMovement
 from backend.occupancy.services import occupancy
 from backend.passes.codes import CodeRejected, verify_code
@@ -216,10 +215,11 @@ class ScanService:
         )
         try:
             if result == "ok" and r is not None:
+                redeem: Statement
                 if data.direction == "in":
-                    redeem = QueryString(_REDEEM_IN, now, r["id"], bool(venue.row["allow_reentry"]))
+                    redeem = (_REDEEM_IN, (now, r["id"], bool(venue.row["allow_reentry"])))
                 else:
-                    redeem = QueryString(_REDEEM_OUT, r["id"])
+                    redeem = (_REDEEM_OUT, (r["id"],))
                 # occupancy writes the redemption, its gate count and its log line as one, or the log line
                 # alone, `venue_full`, at 1.0 of the instantaneous capacity (entry stops)
                 logged = await occupancy.move(
@@ -239,17 +239,17 @@ class ScanService:
                 if stored is not None:
                     return stored
             raise
-        log.info(
-            "scan",
-            extra={
-                "venue": data.venue_slug,
-                "result": result,
-                "direction": data.direction,
-                "gate": data.gate,
-                "device": data.device_id,
-                "offline": offline,
-            },
-        )
+        decided = {
+            "venue": data.venue_slug,
+            "result": result,
+            "direction": data.direction,
+            "gate": data.gate,
+            "device": data.device_id,
+            "offline": offline,
+        }
+        # a live scan's decision goes on its request's access line (one line a request); a batch's, a line each
+        if offline or not annotate(scan=True, **decided):
+            log.info("scan", extra=decided)
         return await self._out(nonce, result, data.venue_slug, data.direction, r, p)
 
     async def _out(

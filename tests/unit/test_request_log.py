@@ -103,3 +103,39 @@ def test_without_a_writer_the_line_goes_through_the_logger(caplog):
         request_log.use_writer(previous)
     [record] = [r for r in caplog.records if r.name == "changxiang.access"]
     assert record.path == "/via-logging" and record.status == 204
+
+
+def test_a_handler_adds_its_fields_to_the_one_access_line(writer):
+    """A gate scan's decision rides on its request's access line (issue 22: one line a request), masked as
+    every line is; the line's own fields are not overwritten, and outside a request nothing is added."""
+    line_writer, stream = writer
+
+    async def scan_like(scope, receive, send) -> None:
+        assert request_log.annotate(venue="changzhou-museum", result="ok", note="call 13912345678", status=999)
+        await _ok(scope, receive, send)
+
+    async def run() -> None:
+        def scope(path: str) -> dict:
+            return {"type": "http", "method": "POST", "path": path, "headers": []}
+
+        async def send(message) -> None:
+            pass
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b""}
+
+        await request_context_middleware(scan_like)(scope("/api/v1/scans"), receive, send)
+        await request_context_middleware(_ok)(scope("/next"), receive, send)
+
+    asyncio.run(run())
+    assert request_log.annotate(venue="x") is False
+    line_writer.close()
+    first, second = [json.loads(line) for line in stream.data.decode("utf-8").splitlines()]
+    assert (first["venue"], first["result"], first["status"], first["path"]) == (
+        "changzhou-museum",
+        "ok",
+        204,
+        "/api/v1/scans",
+    )
+    assert "13912345678" not in first["note"] and first["note"].startswith("call 139")
+    assert "venue" not in second  # the next request's line is its own
