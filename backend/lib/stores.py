@@ -46,104 +46,46 @@ def redis_client(settings: Settings) -> Redis | None:
 
 
 class CountingRedisStore(RedisStore):
-    """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip, and
-    the counts of requests that come together share it."""
+    """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip."""
 
     async def incr_many(self, keys: list[str], expires_in: int, unless: str | None = None) -> list[int] | None:
         """Add one to each counter in `keys` (made with `expires_in` seconds to live) and return the new
-        values. With `unless` (a full key, `full_key` of any store of this Redis): None, and nothing
-        counted, when that key exists (a revoked token's mark, checked in the same round trip:
-        lib/rate_limits.py).
-
-        One command (a script Redis runs atomically, which sets the time to live only on a counter's
-        first hit), shared: while one is out, the counts asked for meanwhile by this process's other
-        requests wait, and then go together as the next one (group commit). Under load a limited request
-        costs a fraction of a round trip instead of one."""
-        loop = asyncio.get_running_loop()
-        counting = self._counting
-        if counting is None or counting.loop is not loop:  # (a process has one loop; tests run several)
-            counting = self._counting = _Counting(loop)
-        answer: asyncio.Future[list[int] | None] = loop.create_future()
-        counting.queue.append(([self._make_key(key) for key in keys], expires_in, unless, answer))
-        if counting.sender is None:
-            counting.sender = loop.create_task(self._send(counting))
-        return await answer
-
-    async def _send(self, counting: _Counting) -> None:
-        try:
-            if self._count_script is None:
-                self._count_script = self._redis.register_script(_COUNT_GROUPS)
-            while counting.queue:
-                batch, counting.queue = counting.queue, []
-                keys: list[str] = []
-                args: list[Any] = [len(batch)]
-                for counters, expires_in, unless, _ in batch:
-                    if unless is not None:
-                        keys.append(unless)
-                    keys += counters
-                    args += (0 if unless is None else 1, len(counters), expires_in)
-                try:
-                    groups = await self._count_script(keys=keys, args=args)
-                except BaseException as exc:  # noqa: BLE001 - every waiter hears it (Redis down: STORE_UNAVAILABLE)
-                    for *_, answer in batch:
-                        if not answer.done():
-                            answer.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for (*_, answer), counts in zip(batch, groups, strict=True):
-                    if not answer.done():  # (a request that went away meanwhile)
-                        stopped = bool(counts) and int(counts[0]) < 0
-                        answer.set_result(None if stopped else [int(c) for c in counts])
-        finally:
-            counting.sender = None
+        values: one command whatever the number of keys (a script Redis runs atomically, which sets the
+        time to live only on a counter's first hit), where a MULTI/EXEC pipeline of INCR and EXPIRE sent
+        2n + 2 commands for the client to pack and parse on every limited request. With `unless` (a full
+        key, `full_key` of any store of this Redis): None, and nothing counted, when that key exists
+        (a revoked token's mark, checked in the same round trip: lib/rate_limits.py)."""
+        if self._incr_script is None:
+            self._incr_script = self._redis.register_script(_INCR_MANY)
+        counters = [self._make_key(key) for key in keys]
+        if unless is None:
+            answers = await self._incr_script(keys=counters, args=[expires_in, 0])
+        else:
+            answers = await self._incr_script(keys=[unless, *counters], args=[expires_in, 1])
+        if answers and int(answers[0]) < 0:
+            return None
+        return [int(count) for count in answers]
 
     def full_key(self, key: str) -> str:
         """`key` as this store names it in Redis (its namespace prefixed)."""
         return self._make_key(key)
 
-    _count_script: Any = None
-    _counting: _Counting | None = None
+    _incr_script: Any = None
 
 
-class _Counting:
-    """The counts asked for while the previous command is out (counters, seconds to live, stopping key,
-    answer), and the task sending them (held here: the loop keeps only a weak reference to a task)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.queue: list[tuple[list[str], int, str | None, asyncio.Future[list[int] | None]]] = []
-        self.sender: asyncio.Task[None] | None = None
-
-# Several requests' counts in one command. ARGV[1]: how many requests; then per request: 1 when its first key
-# stops its count (a revoked token's mark), how many counters, their seconds to live (set when a counter is
-# made). KEYS: each request's stopping key (when it has one) and counters, in order. The answer: per
-# request its counts, or {-1} when its stopping key exists (nothing of it counted).
-_COUNT_GROUPS = """
+# KEYS: [the key whose existence stops the count, when ARGV[2] is 1], then the counters;
+# ARGV[1]: seconds to live, set when a counter is made. {-1} when the stopping key exists.
+_INCR_MANY = """
+local first = 1
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
+  first = 2
+end
 local out = {}
-local k = 1
-local a = 2
-for g = 1, tonumber(ARGV[1]) do
-  local stops, n, ttl = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]
-  a = a + 3
-  local stopped = false
-  if stops == '1' then
-    stopped = redis.call('EXISTS', KEYS[k]) == 1
-    k = k + 1
-  end
-  local counts = {}
-  if stopped then
-    counts[1] = -1
-    k = k + n
-  else
-    for i = 1, n do
-      local c = redis.call('INCR', KEYS[k])
-      if c == 1 then redis.call('EXPIRE', KEYS[k], ttl) end
-      counts[i] = c
-      k = k + 1
-    end
-  end
-  out[g] = counts
+for i = first, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+  out[#out + 1] = n
 end
 return out
 """
