@@ -23,6 +23,7 @@ from litestar.stores.registry import StoreRegistry
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from backend.lib.redis_lane import RedisLane, Script
 from backend.settings import Settings
 
 log = logging.getLogger("changxiang.stores")
@@ -31,6 +32,19 @@ log = logging.getLogger("changxiang.stores")
 STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (RedisError, OSError)
 
 _redis: Redis | None = None
+
+
+_lane: RedisLane | None = None
+
+
+def redis_lane(settings: Settings) -> RedisLane | None:
+    """The process's lean lane to Redis for the hot commands (lib/redis_lane.py); None without Redis."""
+    global _lane
+    if settings.redis_url is None:
+        return None
+    if _lane is None:
+        _lane = RedisLane(settings.redis_url)
+    return _lane
 
 
 def redis_client(settings: Settings) -> Redis | None:
@@ -46,7 +60,25 @@ def redis_client(settings: Settings) -> Redis | None:
 
 
 class CountingRedisStore(RedisStore):
-    """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip."""
+    """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip. With a
+    `lane` (lib/redis_lane.py), the hot commands (`incr_many`, `exists`) take it instead of redis-py."""
+
+    def __init__(self, redis: Redis, namespace: str | None = "LITESTAR", lane: RedisLane | None = None, **kw: Any):
+        super().__init__(redis=redis, namespace=namespace, **kw)
+        self.lane = lane
+
+    def with_namespace(self, namespace: str) -> CountingRedisStore:
+        return CountingRedisStore(
+            self._redis,
+            namespace=f"{self.namespace}_{namespace}" if self.namespace else namespace,
+            lane=self.lane,
+            handle_client_shutdown=self.handle_client_shutdown,
+        )
+
+    async def exists(self, key: str) -> bool:
+        if self.lane is None:
+            return await super().exists(key)
+        return bool(await self.lane.call("EXISTS", self._make_key(key)) == 1)
 
     async def incr_many(self, keys: list[str], expires_in: int, unless: str | None = None) -> list[int] | None:
         """Add one to each counter in `keys` (made with `expires_in` seconds to live) and return the new
@@ -55,13 +87,17 @@ class CountingRedisStore(RedisStore):
         2n + 2 commands for the client to pack and parse on every limited request. With `unless` (a full
         key, `full_key` of any store of this Redis): None, and nothing counted, when that key exists
         (a revoked token's mark, checked in the same round trip: lib/rate_limits.py)."""
-        if self._incr_script is None:
-            self._incr_script = self._redis.register_script(_INCR_MANY)
         counters = [self._make_key(key) for key in keys]
         if unless is None:
-            answers = await self._incr_script(keys=counters, args=[expires_in, 0])
+            keys_args = (counters, [expires_in, 0])
         else:
-            answers = await self._incr_script(keys=[unless, *counters], args=[expires_in, 1])
+            keys_args = ([unless, *counters], [expires_in, 1])
+        if self.lane is not None:
+            answers = await self.lane.run(_INCR_MANY_SCRIPT, *keys_args)
+        else:
+            if self._incr_script is None:
+                self._incr_script = self._redis.register_script(_INCR_MANY)
+            answers = await self._incr_script(keys=keys_args[0], args=keys_args[1])
         if answers and int(answers[0]) < 0:
             return None
         return [int(count) for count in answers]
@@ -89,6 +125,7 @@ for i = first, #KEYS do
 end
 return out
 """
+_INCR_MANY_SCRIPT = Script(_INCR_MANY)
 
 
 def store_registry(settings: Settings) -> StoreRegistry:
@@ -102,7 +139,7 @@ def store_registry(settings: Settings) -> StoreRegistry:
             return memory.setdefault(name, MemoryStore())
 
         return StoreRegistry(default_factory=memory_factory, stores={"root": root})
-    root_redis = CountingRedisStore(client, namespace="changxiang")
+    root_redis = CountingRedisStore(client, namespace="changxiang", lane=redis_lane(settings))
     return StoreRegistry(default_factory=root_redis.with_namespace)
 
 
@@ -116,8 +153,9 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
     subscribes again on a new connection and carries on.
     """
 
-    def __init__(self, *, redis: Redis, retry_max_s: float = 2.0, **kwargs: Any) -> None:
+    def __init__(self, *, redis: Redis, retry_max_s: float = 2.0, lane: RedisLane | None = None, **kwargs: Any) -> None:
         super().__init__(redis=redis, **kwargs)
+        self.lane = lane
         self._wanted: set[str] = set()
         self._retry_max_s = retry_max_s
         self._publish_many: Any = None
@@ -142,14 +180,17 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
         """Every message of `batch` in one command (a script that publishes them in order), where Litestar's
         backend runs a script per message. One command, not a pipeline of PUBLISH: the client packs and
         parses one command and one answer."""
-        if self._publish_many is None:
-            self._publish_many = self._redis.register_script(_PUBLISH_MANY)
         args: list[Any] = []
         for data, channels in batch:
             for channel in dict.fromkeys(channels):
                 args += (channel, data)
         try:
-            await self._publish_many(args=args)
+            if self.lane is not None:
+                await self.lane.run(_PUBLISH_MANY_SCRIPT, [], args)
+            else:
+                if self._publish_many is None:
+                    self._publish_many = self._redis.register_script(_PUBLISH_MANY)
+                await self._publish_many(args=args)
         except STORE_UNAVAILABLE as exc:
             log.warning("live events dropped: Redis unavailable", extra={"error": str(exc), "events": len(batch)})
 
@@ -190,8 +231,12 @@ async def shared_version(store: Store, key: str, what: str) -> str | None:
         return None
 
 
-def channels_backend(client: Redis | None) -> MemoryChannelsBackend | ReconnectingRedisChannels:
-    return MemoryChannelsBackend(history=50) if client is None else ReconnectingRedisChannels(redis=client)
+def channels_backend(
+    client: Redis | None, lane: RedisLane | None = None
+) -> MemoryChannelsBackend | ReconnectingRedisChannels:
+    if client is None:
+        return MemoryChannelsBackend(history=50)
+    return ReconnectingRedisChannels(redis=client, lane=lane)
 
 
 # ARGV: channel, message, channel, message, … published in that order
@@ -199,6 +244,7 @@ _PUBLISH_MANY = """
 for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 0
 """
+_PUBLISH_MANY_SCRIPT = Script(_PUBLISH_MANY)
 
 
 class LiveChannelsPlugin(ChannelsPlugin):
@@ -247,7 +293,7 @@ PUBLISH_LINGER_S = 0.01
 
 
 def channels_plugin(settings: Settings, channels: list[str]) -> ChannelsPlugin:
-    backend = channels_backend(redis_client(settings))
+    backend = channels_backend(redis_client(settings), redis_lane(settings))
     return LiveChannelsPlugin(backend=backend, channels=channels, create_ws_route_handlers=False)
 
 
@@ -262,7 +308,10 @@ async def ping_redis(settings: Settings) -> bool:
 
 
 async def close_redis() -> None:
-    global _redis
+    global _redis, _lane
+    if _lane is not None:
+        _lane.close()
+        _lane = None
     if _redis is not None:
         await _redis.aclose(close_connection_pool=True)
         _redis = None
