@@ -5,7 +5,7 @@ venue's count in the same atomic write as its redemption (`GateMovement`); occup
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opening_hours import State
@@ -20,11 +20,32 @@ def window_start(record: VenueRecord, now_local: datetime) -> datetime:
     """Where today's count starts: local midnight, or the venue's last closing time today (the reset)."""
     midnight = now_local.replace(hour=0, minute=0, second=0, microsecond=0)
     naive_now = now_local.replace(tzinfo=None)
-    start = midnight
-    for _a, b, state, _ in record.hours.intervals(midnight.replace(tzinfo=None), naive_now):
-        if state == State.OPEN and b < naive_now:
-            start = b.replace(tzinfo=CITY_TZ)
-    return start.astimezone(UTC)
+    start = midnight.astimezone(UTC)
+    for closed in _closings(record, midnight.replace(tzinfo=None)):
+        if closed >= naive_now:
+            break
+        start = closed.replace(tzinfo=CITY_TZ).astimezone(UTC)
+    return start
+
+
+# (opening hours, local midnight) → that day's closing times, in order: every scan asks for its counting
+# window, and walking the opening hours' intervals cost more than the rest of its count (issue 22)
+_day_closings: dict[tuple[int, datetime], tuple[Any, tuple[datetime, ...]]] = {}
+
+
+def _closings(record: VenueRecord, midnight: datetime) -> tuple[datetime, ...]:
+    """The ends of the venue's open intervals on the day starting at (naive, local) `midnight`."""
+    key = (id(record.hours), midnight)
+    found = _day_closings.get(key)
+    if found is not None and found[0] is record.hours:
+        return found[1]
+    if len(_day_closings) > 4096:
+        _day_closings.clear()
+    ends = tuple(
+        b for _a, b, state, _ in record.hours.intervals(midnight, midnight + timedelta(days=1)) if state == State.OPEN
+    )
+    _day_closings[key] = (record.hours, ends)
+    return ends
 
 
 _COUNT = (
