@@ -62,7 +62,7 @@ from backend.media.pictures import picture_variant
 from backend.occupancy.popularity import recent_visitors
 from backend.occupancy.services import occupancy_changed
 from backend.opendata.controllers import CrowdFeedController, OpenDataController
-from backend.passes.controllers import PassController, ScanController
+from backend.passes.controllers import GateScanController, PassController, ScanController
 from backend.passes.extensions import extensions as pass_extensions
 from backend.payments.controllers import CheckoutController, StripeWebhookController
 from backend.payments.services import payments
@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeskController,
             NotificationController,
             PassController,
+            GateScanController,
             ScanController,
             CheckoutController,
             StripeWebhookController,

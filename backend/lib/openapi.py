@@ -129,7 +129,7 @@ def facts_of(route: HTTPRoute, method: str, handler: HTTPRouteHandler) -> Operat
     return OperationFacts(
         method=method,
         public=public,
-        guarded=bool(handler.resolve_guards()),
+        guarded=bool(handler.resolve_guards()) or bool(handler.opt.get("roles")),
         path_params=bool(route.path_parameters),
         limited=limit_of(method, route.path) is not None,
     )
