@@ -150,12 +150,25 @@ def _numbered(template: str) -> str:
     return sql
 
 
+_qmarked: dict[str, str] = {}
+
+
+def _qmarks(template: str) -> str:
+    """`{}` placeholders → SQLite's `?`, worked out once per statement (what Piccolo's `compile_string`
+    makes of a template without nested query strings or escaped braces, as every hot statement is)."""
+    sql = _qmarked.get(template)
+    if sql is None:
+        sql = _qmarked[template] = template.replace("{}", "?")
+    return sql
+
+
 async def fetch(template: str, *args: Any) -> list[dict[str, Any]]:
     """Rows of a statement written with `{}` placeholders, as dicts, by the shortest way: on PostgreSQL
     straight through asyncpg (the statement numbered once; a Piccolo select built per call costs three
     times the CPU of the query, its raw path half again), on the transaction's own connection inside a
-    transaction (so it sees the transaction's writes), else on the pool; on SQLite through the engine as
-    Piccolo's raw queries go. For the hot paths (a scan, a booking): anything else goes through Piccolo."""
+    transaction (so it sees the transaction's writes), else on the pool; on SQLite outside a transaction by
+    our engine's one-hop statement (inside one, through Piccolo's engine, on the transaction's connection).
+    For the hot paths (a scan, a booking): anything else goes through Piccolo."""
     db = engine()
     if isinstance(db, PostgresEngine):
         transaction = db.current_transaction.get()
@@ -164,6 +177,9 @@ async def fetch(template: str, *args: Any) -> list[dict[str, Any]]:
         if db.pool is not None:
             async with db.pool.acquire() as connection:
                 return [dict(row) for row in await connection.fetch(_numbered(template), *args)]
+    elif isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
+        # our SQLite engine's one-hop statement, without a Piccolo QueryString built and compiled per call
+        return [dict(row) for row in await db._run_in_new_connection(_qmarks(template), list(args))]
     rows = await db.run_querystring(QueryString(template, *args))
     return [dict(row) for row in rows]
 
@@ -240,18 +256,21 @@ async def atomic_write(
     `steps[answer]`: the caller writes both so they answer the same. `answer` may name several steps
     that return a row each at most: the answer is then their first rows as one row (in that order)."""
     db = engine()
-    if isinstance(db, SQLiteEngine):
+    if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
+        results = await db.run_atomically([(_qmarks(sql), list(args)) for sql, args in steps])
+    elif isinstance(db, SQLiteEngine):
         results = await run_atomically(*(QueryString(sql, *args) for sql, args in steps))
-        if isinstance(answer, int):
-            return results[answer]
-        if not results[answer[0]]:
-            return []
-        merged: dict[str, Any] = {}
-        for step in answer:
-            if results[step]:
-                merged.update(results[step][0])
-        return [merged]
-    return await fetch(single[0], *single[1])  # one statement: atomic by itself
+    else:
+        return await fetch(single[0], *single[1])  # one statement: atomic by itself
+    if isinstance(answer, int):
+        return results[answer]
+    if not results[answer[0]]:
+        return []
+    merged: dict[str, Any] = {}
+    for step in answer:
+        if results[step]:
+            merged.update(results[step][0])
+    return [merged]
 
 
 async def migrate() -> None:
