@@ -18,7 +18,8 @@ from typing import Any
 import msgspec
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
-from litestar.stores.base import Store
+from litestar.stores.base import StorageObject, Store
+from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
 from backend.lib.auth import REVOCATION_PENDING, revocation_key
@@ -97,6 +98,8 @@ async def count_hits_unless(
             return await store.incr_many(keys, expires_in, unless[0].full_key(unless[1]))
     if unless is not None and await unless[0].exists(unless[1]):
         return None
+    if isinstance(store, MemoryStore):
+        return _count_in_memory(store, keys, expires_in)
     loop = asyncio.get_running_loop()
     lock = _memory_locks.setdefault(loop, asyncio.Lock())
     out = []
@@ -105,6 +108,24 @@ async def count_hits_unless(
             count = int(await store.get(key) or 0) + 1
             await store.set(key, str(count), expires_in=expires_in)
             out.append(count)
+    return out
+
+
+def _count_in_memory(store: MemoryStore, keys: list[str], expires_in: int) -> list[int]:
+    """Counters in Litestar's in-process store, read and written with nothing awaited in between (so no
+    other request of the event loop comes between): four lock round trips a limited request fewer. A
+    counter keeps the expiry of its first hit, as Redis's script does."""
+    table = store._store  # MemoryStore's own mapping: its lock guards sections that await nothing either
+    out = []
+    for key in keys:
+        held = table.get(key)
+        if held is None or held.expired:
+            count, held = 1, StorageObject.new(data=b"1", expires_in=expires_in)
+        else:
+            count = int(held.data) + 1
+            held = StorageObject(expires_at=held.expires_at, data=str(count).encode())
+        table[key] = held
+        out.append(count)
     return out
 
 
