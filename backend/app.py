@@ -351,7 +351,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             backend="gzip",
             gzip_compress_level=6,
             exclude_opt_key="probe",
-            exclude="^/iiif/",  # JPEG tiles
+            # JPEG tiles; and a gate scan's answer, a few hundred bytes, under gzip's 500-byte minimum: never
+            # compressed, so not passed through the compressor's wrapper either (issue 22)
+            exclude=["^/iiif/", f"^{API_PREFIX}/scans$"],
         ),
         openapi_config=OpenAPIConfig(
             title="Changxiang 常享 API",
