@@ -43,17 +43,23 @@ def _execute_fetch(conn: sqlite3.Connection, query: str, args: list[Any], commit
         raise
 
 
+def _each(conn: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
+    """Every statement to the end, in order: each one's rows."""
+    out = []
+    for query, args in statements:
+        cursor = conn.execute(query, args)
+        try:
+            out.append(cursor.fetchall())
+        finally:
+            cursor.close()
+    return out
+
+
 def _run_statements(conn: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
     """BEGIN IMMEDIATE, every statement to the end, COMMIT: one write transaction in one hop."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        out = []
-        for query, args in statements:
-            cursor = conn.execute(query, args)
-            try:
-                out.append(cursor.fetchall())
-            finally:
-                cursor.close()
+        out = _each(conn, statements)
         conn.commit()
         return out
     except BaseException:
@@ -70,13 +76,7 @@ def _run_groups(conn: sqlite3.Connection, groups: list[list[tuple[str, list[Any]
         for statements in groups:
             conn.execute("SAVEPOINT one_write")
             try:
-                out = []
-                for query, args in statements:
-                    cursor = conn.execute(query, args)
-                    try:
-                        out.append(cursor.fetchall())
-                    finally:
-                        cursor.close()
+                out = _each(conn, statements)
                 conn.execute("RELEASE one_write")
                 answers.append(out)
             except sqlite3.Error as exc:
