@@ -18,6 +18,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
 from backend.lib.sqlite_engine import PooledSQLiteEngine, sqlite_path
+from backend.lib.sqlite_groups import run_grouped
 
 log = logging.getLogger("changxiang.db")
 
@@ -257,7 +258,7 @@ async def atomic_write(
     that return a row each at most: the answer is then their first rows as one row (in that order)."""
     db = engine()
     if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
-        results = await db.run_grouped([(_qmarks(sql), list(args)) for sql, args in steps])
+        results = await run_grouped(db, [(_qmarks(sql), list(args)) for sql, args in steps])
     elif isinstance(db, SQLiteEngine):
         results = await run_atomically(*(QueryString(sql, *args) for sql, args in steps))
     else:

@@ -67,29 +67,6 @@ def _run_statements(conn: sqlite3.Connection, statements: list[tuple[str, list[A
         raise
 
 
-def _run_groups(conn: sqlite3.Connection, groups: list[list[tuple[str, list[Any]]]]) -> list[Any]:
-    """Several callers' atomic writes in one write transaction and one hop, each in a savepoint of its own:
-    one that fails is rolled back alone and its exception is its answer; the others commit together."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        answers: list[Any] = []
-        for statements in groups:
-            conn.execute("SAVEPOINT one_write")
-            try:
-                out = _each(conn, statements)
-                conn.execute("RELEASE one_write")
-                answers.append(out)
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK TO one_write")
-                conn.execute("RELEASE one_write")
-                answers.append(exc)
-        conn.commit()
-        return answers
-    except BaseException:
-        conn.rollback()
-        raise
-
-
 # Cancellation. A request is cancelled wherever it is when its client hangs up (a dropped event stream, a
 # phone leaving the Wi-Fi), and anyio delivers the cancellation again at every later await: cleanup that
 # awaits (a ROLLBACK, a close) in a cancelled task never runs, and the connection (a file and a thread) and
@@ -124,17 +101,6 @@ async def _to_the_end(
 
         task.add_done_callback(after)
         raise
-
-
-GROUP_MAX = 64  # atomic writes in one grouped transaction at most
-
-
-class _Group:
-    """The atomic writes waiting for the next grouped transaction, and the task writing them."""
-
-    def __init__(self) -> None:
-        self.waiting: list[tuple[list[tuple[str, list[Any]]], asyncio.Future[list[list[Any]]]]] = []
-        self.writer: asyncio.Task[None] | None = None
 
 
 class PooledSQLiteTransaction(SQLiteTransaction):
@@ -236,7 +202,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._open_max = open_max
         self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._places: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-        self._groups: dict[asyncio.AbstractEventLoop, _Group] = {}
+        self._groups: dict[asyncio.AbstractEventLoop, Any] = {}  # lib/sqlite_groups.py
 
     def _writer_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -344,62 +310,6 @@ class PooledSQLiteEngine(SQLiteEngine):
         try:
             rows: list[list[Any]] = await connection._execute(_run_statements, connection._conn, statements)
             return rows
-        except BaseException:
-            healthy = False
-            raise
-        finally:
-            try:
-                self._give_back(connection, healthy)
-            finally:
-                lock.release()
-
-    async def run_grouped(self, statements: list[tuple[str, list[Any]]]) -> list[list[Any]]:
-        """`run_atomically`, sharing the write transaction with the other callers of this loop that come
-        while one is being written (group commit): SQLite writes one transaction at a time, and each costs a
-        hop to its thread and back, so under load the writers queued behind one go together in the next,
-        each in a savepoint of its own (a failing one is undone alone and raises for its caller alone)."""
-        loop = asyncio.get_running_loop()
-        group = self._groups.get(loop)
-        if group is None:
-            group = self._groups[loop] = _Group()
-        answer: asyncio.Future[list[list[Any]]] = loop.create_future()
-        group.waiting.append((statements, answer))
-        if group.writer is None:
-            group.writer = _in_background(self._write_groups(group))
-        return await answer
-
-    async def _write_groups(self, group: _Group) -> None:
-        try:
-            while group.waiting:
-                batch, group.waiting = group.waiting[:GROUP_MAX], group.waiting[GROUP_MAX:]
-                try:
-                    lock = self._writer_lock()
-                    await lock.acquire()
-                    try:
-                        connection = await self._acquire()
-                    except BaseException:
-                        lock.release()
-                        raise
-                    answers = await self._grouped(connection, [statements for statements, _ in batch], lock)
-                except Exception as exc:  # noqa: BLE001 - every caller of the batch hears it
-                    answers = [exc] * len(batch)
-                for (_, answer), result in zip(batch, answers, strict=True):
-                    if answer.done():  # its caller went away (the write stands, as run_atomically's does)
-                        continue
-                    if isinstance(result, BaseException):
-                        answer.set_exception(result)
-                    else:
-                        answer.set_result(result)
-        finally:
-            group.writer = None
-
-    async def _grouped(
-        self, connection: Any, groups: list[list[tuple[str, list[Any]]]], lock: asyncio.Lock
-    ) -> list[Any]:
-        healthy = True
-        try:
-            answers: list[Any] = await connection._execute(_run_groups, connection._conn, groups)
-            return answers
         except BaseException:
             healthy = False
             raise

@@ -1,4 +1,4 @@
-"""Group commit on SQLite (backend/lib/sqlite_engine.py `run_grouped`): atomic writes that come while one
+"""Group commit on SQLite (backend/lib/sqlite_groups.py `run_grouped`): atomic writes that come while one
 is being written share the next write transaction, each in a savepoint of its own. Every caller gets its
 own rows; one whose statement fails (a repeated scan nonce) is undone alone and gets its own error; the
 others are written. A real SQLite file, nothing mocked."""
@@ -10,7 +10,9 @@ import sqlite3
 
 import pytest
 
+from backend.lib import sqlite_groups
 from backend.lib.sqlite_engine import PooledSQLiteEngine
+from backend.lib.sqlite_groups import run_grouped
 
 pytestmark = pytest.mark.anyio
 
@@ -22,14 +24,14 @@ async def test_concurrent_atomic_writes_share_transactions_and_fail_alone(tmp_pa
     await db.run_ddl("CREATE TABLE total (id INTEGER PRIMARY KEY, n INTEGER)")
     await db.run_ddl("INSERT INTO total (id, n) VALUES (1, 0)")
     transactions = 0
-    real = db._grouped
+    real = sqlite_groups._grouped
 
-    async def counted(connection, groups, lock):
+    async def counted(engine, connection, groups, lock):
         nonlocal transactions
         transactions += 1
-        return await real(connection, groups, lock)
+        return await real(engine, connection, groups, lock)
 
-    monkeypatch.setattr(db, "_grouped", counted)
+    monkeypatch.setattr(sqlite_groups, "_grouped", counted)
 
     def write(i: int) -> list[tuple[str, list]]:
         nonce = "same" if i % 10 == 0 else f"n{i}"  # every tenth repeats one nonce: only the first is written
@@ -39,7 +41,7 @@ async def test_concurrent_atomic_writes_share_transactions_and_fail_alone(tmp_pa
         ]
 
     try:
-        answers = await asyncio.gather(*[db.run_grouped(write(i)) for i in range(200)], return_exceptions=True)
+        answers = await asyncio.gather(*[run_grouped(db, write(i)) for i in range(200)], return_exceptions=True)
         failed = [i for i, a in enumerate(answers) if isinstance(a, BaseException)]
         assert all(isinstance(answers[i], sqlite3.IntegrityError) for i in failed)
         assert len(failed) == 19  # the ten-multiples after the first one to be written
@@ -50,6 +52,6 @@ async def test_concurrent_atomic_writes_share_transactions_and_fail_alone(tmp_pa
         total = await db._run_in_new_connection("SELECT n FROM total WHERE id = 1", [])
         assert rows[0]["c"] == 181 and total[0]["n"] == 181  # a failed write's update was undone with it
         assert transactions < 50, transactions  # two hundred writes, a few transactions
-        assert await db.run_grouped([("SELECT n FROM total", [])]) == [[{"n": 181}]]  # and alone, at once
+        assert await run_grouped(db, [("SELECT n FROM total", [])]) == [[{"n": 181}]]  # and alone, at once
     finally:
         await db.close_idle()
