@@ -60,24 +60,22 @@ def redis_client(settings: Settings) -> Redis | None:
 
 
 class CountingRedisStore(RedisStore):
-    """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip. With a
-    `lane` (lib/redis_lane.py), the hot commands (`incr_many`, `exists`) take it instead of redis-py."""
+    """Litestar's RedisStore, and counters: `incr_many` adds one to several keys in one round trip. The hot
+    commands (`incr_many`, `exists`) take the `lane` (lib/redis_lane.py) instead of redis-py."""
 
-    def __init__(self, redis: Redis, namespace: str | None = "LITESTAR", lane: RedisLane | None = None, **kw: Any):
+    def __init__(self, redis: Redis, lane: RedisLane, namespace: str | None = "LITESTAR", **kw: Any):
         super().__init__(redis=redis, namespace=namespace, **kw)
         self.lane = lane
 
     def with_namespace(self, namespace: str) -> CountingRedisStore:
         return CountingRedisStore(
             self._redis,
+            self.lane,
             namespace=f"{self.namespace}_{namespace}" if self.namespace else namespace,
-            lane=self.lane,
             handle_client_shutdown=self.handle_client_shutdown,
         )
 
     async def exists(self, key: str) -> bool:
-        if self.lane is None:
-            return await super().exists(key)
         return bool(await self.lane.call("EXISTS", self._make_key(key)) == 1)
 
     async def incr_many(self, keys: list[str], expires_in: int, unless: str | None = None) -> list[int] | None:
@@ -92,12 +90,7 @@ class CountingRedisStore(RedisStore):
             keys_args = (counters, [expires_in, 0])
         else:
             keys_args = ([unless, *counters], [expires_in, 1])
-        if self.lane is not None:
-            answers = await self.lane.run(_INCR_MANY_SCRIPT, *keys_args)
-        else:
-            if self._incr_script is None:
-                self._incr_script = self._redis.register_script(_INCR_MANY)
-            answers = await self._incr_script(keys=keys_args[0], args=keys_args[1])
+        answers = await self.lane.run(_INCR_MANY_SCRIPT, *keys_args)
         if answers and int(answers[0]) < 0:
             return None
         return [int(count) for count in answers]
@@ -106,12 +99,10 @@ class CountingRedisStore(RedisStore):
         """`key` as this store names it in Redis (its namespace prefixed)."""
         return self._make_key(key)
 
-    _incr_script: Any = None
-
 
 # KEYS: [the key whose existence stops the count, when ARGV[2] is 1], then the counters;
 # ARGV[1]: seconds to live, set when a counter is made. {-1} when the stopping key exists.
-_INCR_MANY = """
+_INCR_MANY_SCRIPT = Script("""
 local first = 1
 if ARGV[2] == '1' then
   if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
@@ -124,8 +115,7 @@ for i = first, #KEYS do
   out[#out + 1] = n
 end
 return out
-"""
-_INCR_MANY_SCRIPT = Script(_INCR_MANY)
+""")
 
 
 def store_registry(settings: Settings) -> StoreRegistry:
@@ -139,7 +129,9 @@ def store_registry(settings: Settings) -> StoreRegistry:
             return memory.setdefault(name, MemoryStore())
 
         return StoreRegistry(default_factory=memory_factory, stores={"root": root})
-    root_redis = CountingRedisStore(client, namespace="changxiang", lane=redis_lane(settings))
+    lane = redis_lane(settings)
+    assert lane is not None  # (configured with the client)
+    root_redis = CountingRedisStore(client, lane, namespace="changxiang")
     return StoreRegistry(default_factory=root_redis.with_namespace)
 
 
@@ -153,12 +145,11 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
     subscribes again on a new connection and carries on.
     """
 
-    def __init__(self, *, redis: Redis, retry_max_s: float = 2.0, lane: RedisLane | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, redis: Redis, lane: RedisLane, retry_max_s: float = 2.0, **kwargs: Any) -> None:
         super().__init__(redis=redis, **kwargs)
         self.lane = lane
         self._wanted: set[str] = set()
         self._retry_max_s = retry_max_s
-        self._publish_many: Any = None
 
     async def subscribe(self, channels: Iterable[str]) -> None:
         channels = list(channels)
@@ -185,12 +176,7 @@ class ReconnectingRedisChannels(RedisChannelsPubSubBackend):
             for channel in dict.fromkeys(channels):
                 args += (channel, data)
         try:
-            if self.lane is not None:
-                await self.lane.run(_PUBLISH_MANY_SCRIPT, [], args)
-            else:
-                if self._publish_many is None:
-                    self._publish_many = self._redis.register_script(_PUBLISH_MANY)
-                await self._publish_many(args=args)
+            await self.lane.run(_PUBLISH_MANY_SCRIPT, [], args)
         except STORE_UNAVAILABLE as exc:
             log.warning("live events dropped: Redis unavailable", extra={"error": str(exc), "events": len(batch)})
 
@@ -231,20 +217,17 @@ async def shared_version(store: Store, key: str, what: str) -> str | None:
         return None
 
 
-def channels_backend(
-    client: Redis | None, lane: RedisLane | None = None
-) -> MemoryChannelsBackend | ReconnectingRedisChannels:
-    if client is None:
+def channels_backend(client: Redis | None, lane: RedisLane | None) -> MemoryChannelsBackend | ReconnectingRedisChannels:
+    if client is None or lane is None:
         return MemoryChannelsBackend(history=50)
     return ReconnectingRedisChannels(redis=client, lane=lane)
 
 
 # ARGV: channel, message, channel, message, … published in that order
-_PUBLISH_MANY = """
+_PUBLISH_MANY_SCRIPT = Script("""
 for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
 return 0
-"""
-_PUBLISH_MANY_SCRIPT = Script(_PUBLISH_MANY)
+""")
 
 
 class LiveChannelsPlugin(ChannelsPlugin):

@@ -13,6 +13,7 @@ import pytest
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from redis.asyncio import Redis
 
+from backend.lib.redis_lane import RedisLane
 from backend.lib.stores import LiveChannelsPlugin, ReconnectingRedisChannels, channels_backend
 from tests.api.redis_helpers import OwnRedis, own_redis_fixture  # noqa: F401 - the `own_redis` fixture
 
@@ -36,8 +37,9 @@ async def _listeners(client: Redis, channel: str) -> int:
 
 @needs_redis
 async def test_a_replica_listens_to_a_channel_only_while_a_stream_does(own_redis: OwnRedis):
-    client = Redis.from_url(f"redis://127.0.0.1:{own_redis.port}/0")
-    plugin = LiveChannelsPlugin(backend=channels_backend(client), channels=["scans", "occupancy"])
+    url = f"redis://127.0.0.1:{own_redis.port}/0"
+    client, lane = Redis.from_url(url), RedisLane(url)
+    plugin = LiveChannelsPlugin(backend=channels_backend(client, lane), channels=["scans", "occupancy"])
     try:
         async with plugin:
             plugin.publish({"n": 0}, "scans")  # nobody listens anywhere: sent, and received by no one
@@ -55,13 +57,15 @@ async def test_a_replica_listens_to_a_channel_only_while_a_stream_does(own_redis
                 await asyncio.sleep(0.05)
             assert await _listeners(client, "scans") == 0
     finally:
+        lane.close()
         await client.aclose()
 
 
 @needs_redis
 async def test_events_queued_together_go_out_in_one_round_trip_in_order(own_redis: OwnRedis, monkeypatch):
-    client = Redis.from_url(f"redis://127.0.0.1:{own_redis.port}/0")
-    backend = channels_backend(client)
+    url = f"redis://127.0.0.1:{own_redis.port}/0"
+    client, lane = Redis.from_url(url), RedisLane(url)
+    backend = channels_backend(client, lane)
     assert isinstance(backend, ReconnectingRedisChannels)
     batches: list[int] = []
     publish_many = backend.publish_many
@@ -81,6 +85,7 @@ async def test_events_queued_together_go_out_in_one_round_trip_in_order(own_redi
             assert sum(batches) == 200
             assert len(batches) <= 2, batches  # one round trip for what was queued (Litestar's: 200)
     finally:
+        lane.close()
         await client.aclose()
 
 

@@ -16,6 +16,7 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
+from backend.lib.redis_lane import RedisLane
 from backend.lib.stores import LiveChannelsPlugin, channels_backend
 from tests.api.redis_helpers import OwnRedis, own_redis_fixture  # noqa: F401 - the `own_redis` fixture
 
@@ -38,13 +39,17 @@ async def _next_event(subscriber, within: float) -> bytes | None:
 
 
 async def test_live_events_flow_again_after_redis_restarts(own_redis: OwnRedis):
-    client = Redis.from_url(f"redis://127.0.0.1:{own_redis.port}/0")
-    plugin = LiveChannelsPlugin(backend=channels_backend(client), channels=["scans"], create_ws_route_handlers=False)
+    url = f"redis://127.0.0.1:{own_redis.port}/0"
+    client, lane = Redis.from_url(url), RedisLane(url)
+    plugin = LiveChannelsPlugin(
+        backend=channels_backend(client, lane), channels=["scans"], create_ws_route_handlers=False
+    )
     try:
         # without the fix the listener and publisher tasks die, and closing the plugin waits forever
         with anyio.fail_after(30):
             await _outage(plugin, own_redis)
     finally:
+        lane.close()
         await client.aclose()
 
 
