@@ -17,8 +17,9 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
-from backend.lib.sqlite_engine import PooledSQLiteEngine, sqlite_path
+from backend.lib.sqlite_engine import PooledSQLiteEngine, _execute_fetch, sqlite_path
 from backend.lib.sqlite_groups import run_grouped
+from backend.lib.sqlite_inline import NotHere
 
 log = logging.getLogger("changxiang.db")
 
@@ -179,8 +180,13 @@ async def fetch(template: str, *args: Any) -> list[dict[str, Any]]:
             async with db.pool.acquire() as connection:
                 return [dict(row) for row in await connection.fetch(_numbered(template), *args)]
     elif isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
-        # our SQLite engine's one-hop statement, without a Piccolo QueryString built and compiled per call
-        return [dict(row) for row in await db._run_in_new_connection(_qmarks(template), list(args))]
+        # on the loop itself when it is short and waits for no lock (lib/sqlite_inline.py), else our engine's
+        # one-hop statement; either way without a Piccolo QueryString built and compiled per call
+        sql, values = _qmarks(template), list(args)
+        rows = db.inline().run(_execute_fetch, sql, values, True)
+        if isinstance(rows, NotHere):
+            rows = await db._run_in_new_connection(sql, values)
+        return rows  # dicts already (the engine's row factory)
     rows = await db.run_querystring(QueryString(template, *args))
     return [dict(row) for row in rows]
 

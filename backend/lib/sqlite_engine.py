@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
+from backend.lib.sqlite_inline import InlineConnection
+
 T = TypeVar("T")
 
 
@@ -203,6 +205,19 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._places: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._groups: dict[asyncio.AbstractEventLoop, Any] = {}  # lib/sqlite_groups.py
+        self._inline: dict[asyncio.AbstractEventLoop, InlineConnection] = {}  # lib/sqlite_inline.py
+
+    def inline(self) -> InlineConnection:
+        """This loop's connection for short statements run on the loop itself (lib/sqlite_inline.py)."""
+        loop = asyncio.get_running_loop()
+        connection = self._inline.get(loop)
+        if connection is None:
+            connection = self._inline[loop] = InlineConnection(self.connection_kwargs, self._checkpoint)
+        return connection
+
+    def _checkpoint(self) -> None:
+        """A passive checkpoint on the thread, for the rows the inline connections wrote (they never do)."""
+        _in_background(self._run_in_new_connection("PRAGMA wal_checkpoint(PASSIVE)"))
 
     def _writer_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -320,5 +335,7 @@ class PooledSQLiteEngine(SQLiteEngine):
                 lock.release()
 
     async def close_idle(self) -> None:
+        while self._inline:
+            self._inline.popitem()[1].close()
         while self._idle:
             await self._idle.pop().close()

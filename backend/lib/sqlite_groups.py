@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from backend.lib.sqlite_engine import PooledSQLiteEngine, _each, _in_background
+from backend.lib.sqlite_inline import NotHere, gives_way
 
 
 def _run_groups(conn: sqlite3.Connection, groups: list[list[tuple[str, list[Any]]]]) -> list[Any]:
@@ -24,6 +25,8 @@ def _run_groups(conn: sqlite3.Connection, groups: list[list[tuple[str, list[Any]
                 conn.execute("RELEASE one_write")
                 answers.append(out)
             except sqlite3.Error as exc:
+                if gives_way(exc):  # not this write's fault (lib/sqlite_inline.py): the whole group goes
+                    raise
                 conn.execute("ROLLBACK TO one_write")
                 conn.execute("RELEASE one_write")
                 answers.append(exc)
@@ -34,7 +37,7 @@ def _run_groups(conn: sqlite3.Connection, groups: list[list[tuple[str, list[Any]
         raise
 
 
-GROUP_MAX = 64  # atomic writes in one grouped transaction at most
+GROUP_MAX = 32  # atomic writes in one grouped transaction at most (on the loop: a millisecond or two)
 
 
 class _Group:
@@ -65,15 +68,22 @@ async def _write_groups(engine: PooledSQLiteEngine, group: _Group) -> None:
     try:
         while group.waiting:
             batch, group.waiting = group.waiting[:GROUP_MAX], group.waiting[GROUP_MAX:]
+            groups = [statements for statements, _ in batch]
             try:
                 lock = engine._writer_lock()
-                await lock.acquire()
+                await lock.acquire()  # at once, unless a writer of this process is in a transaction
                 try:
-                    connection = await engine._acquire()
+                    here = engine.inline().run(_run_groups, groups)  # on the loop, when it waits for nothing
+                    if isinstance(here, NotHere):
+                        connection = await engine._acquire()
                 except BaseException:
                     lock.release()
                     raise
-                answers = await _grouped(engine, connection, [statements for statements, _ in batch], lock)
+                if isinstance(here, NotHere):
+                    answers = await _grouped(engine, connection, groups, lock)
+                else:
+                    lock.release()
+                    answers = here
             except Exception as exc:  # noqa: BLE001 - every caller of the batch hears it
                 answers = [exc] * len(batch)
             for (_, answer), result in zip(batch, answers, strict=True):
