@@ -47,6 +47,7 @@ from backend.lib.csrf import csrf_middleware
 from backend.lib.db import ping_database, start_database, stop_database
 from backend.lib.fast_reads import install_fast_reads
 from backend.lib.input_guard import input_guard
+from backend.lib.lean_routes import install_lean_route
 from backend.lib.openapi import OpenAPIContract, render_plugins, schema_ui_routes
 from backend.lib.problems import problem_details_plugin, unexpected_error_handler
 from backend.lib.proxies import trusted_proxy_middleware
@@ -373,4 +374,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # the finder's hot read, answered before routing for a plain query (lib/fast_reads.py; issue 22)
     if settings.fast_reads:
         install_fast_reads(app, {f"{API_PREFIX}/amenities": (nearest_fast, NEAREST_QUERY)})
+    # the gate scan's handler, called without Litestar's kwargs and response machinery (lib/lean_routes.py)
+    if settings.lean_routes:
+        install_lean_route(app, f"{API_PREFIX}/scans", "POST", {"channels": channels})
     return app

@@ -29,6 +29,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str
     gc_freeze: bool = True  # lib/heap.py: what is loaded at start is kept out of the collector's scans
     fast_reads: bool = True  # lib/fast_reads.py: the finder's plain queries answered before routing
+    lean_routes: bool = True  # lib/lean_routes.py: the gate scan's handler called without the kwargs machinery
     venue_cache_ttl_s: float
     max_party_size: int
     max_active_bookings: int
@@ -163,6 +164,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=env.get("LOG_LEVEL") or "INFO",
         gc_freeze=_bool(env.get("CHANGXIANG_GC_FREEZE"), True),
         fast_reads=_bool(env.get("CHANGXIANG_FAST_READS"), True),
+        lean_routes=_bool(env.get("CHANGXIANG_LEAN_ROUTES"), True),
         venue_cache_ttl_s=float(env.get("CHANGXIANG_VENUE_CACHE_TTL_S") or 30),
         max_party_size=int(env.get("CHANGXIANG_MAX_PARTY_SIZE") or 5),
         max_active_bookings=int(env.get("CHANGXIANG_MAX_ACTIVE_BOOKINGS") or 5),
