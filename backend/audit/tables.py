@@ -7,7 +7,7 @@ class AuditEntry(Table, tablename="audit_log"):
     hash-chained. `hash` = SHA-256 over the canonical row (every column but `id` and `hash`) and
     `prev_hash`, so editing or deleting any row breaks the chain at that row (docs/security.md)."""
 
-    seq = BigInt(unique=True, index=True)  # 1, 2, 3 … without gaps: the chain's order
+    seq = BigInt(unique=True)  # 1, 2, 3 … without gaps: the chain's order
     at = Timestamptz(index=True)
     actor_id = Integer(null=True, default=None, index=True)
     actor_roles = Varchar(length=120, default="")  # sorted, comma-separated

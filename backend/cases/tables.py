@@ -8,7 +8,7 @@ class Case(Table, tablename="cases"):
     district's governance users, with its deadlines. Free text and the contact phone are personal data:
     encrypted at rest (lib/personal_data), the phone also kept masked for staff and pushes."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     kind = Varchar(length=12)
     status = Varchar(length=16, index=True)
     priority = Varchar(length=8)

@@ -9,7 +9,7 @@ class Event(Table, tablename="events"):
     `starts_at`/`ends_at` are the first occurrence; every later one keeps its wall-clock time and
     duration. `search_text` is the normalised zh+en text `q` matches (see docs/decisions.md)."""
 
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     category = Varchar(length=32, index=True)
     venue_slug = Varchar(length=80, null=True, default=None, index=True)
     district = Varchar(length=16, index=True)
@@ -45,7 +45,7 @@ class Event(Table, tablename="events"):
 class Article(Table, tablename="articles"):
     """A travel guide (出行攻略) or a news item."""
 
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     kind = Varchar(length=16, index=True)  # guide | news
     title_zh = Varchar(length=160)
     title_en = Varchar(length=200, default="")
@@ -67,6 +67,6 @@ class CalendarToken(Table, tablename="calendar_tokens"):
     """The secret of one account's subscribable calendar (`/me/calendar.ics?token=`): only its SHA-256
     is kept; rotating replaces it, revoking deletes it."""
 
-    user_id = Integer(unique=True, index=True)
-    token_hash = Varchar(length=64, unique=True, index=True)
+    user_id = Integer(unique=True)
+    token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())

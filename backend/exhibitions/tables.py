@@ -4,7 +4,7 @@ from piccolo.table import Table
 
 
 class Exhibition(Table, tablename="exhibitions"):
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     venue_slug = Varchar(length=80, null=True, default=None)
     title_zh = Varchar(length=200)
     title_en = Varchar(length=300)

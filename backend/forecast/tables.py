@@ -27,7 +27,7 @@ class RebookingOffer(Table, tablename="rebooking_offers"):
     transaction that moves or refunds the booking. An offer for a booking its closure ended (`ended_booking`)
     owes the refund when it expires unchosen."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     offer_key = Varchar(length=60, unique=True)  # "<reservation id>|<slot id>"
     user_id = Integer(index=True)
     reservation = ForeignKey(references=Reservation, index=True)

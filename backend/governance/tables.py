@@ -63,7 +63,7 @@ class TourGroup(Table, tablename="gov_tour_groups"):
     """A travel agency's group (旅行社组团): the guide's name and phone are encrypted and masked like a
     visitor's; the itinerary's bookings are ordinary reservations of the whole party."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     agency_user_id = Integer(index=True)
     visit_date = Varchar(length=10, index=True)
     size = Integer()

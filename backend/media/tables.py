@@ -8,7 +8,7 @@ class Upload(Table, tablename="media_uploads"):
     images re-encoded without metadata. The bytes live in the storage (`storage.py`) under `storage_key`;
     who may read them is decided by what the upload is attached to (a case: the cases room)."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     owner_id = Integer(index=True)
     kind = Varchar(length=8)  # image | audio
     content_type = Varchar(length=40)
@@ -26,7 +26,7 @@ class Photo(Table, tablename="media_photos"):
     `storage_key`, its alt text in both languages and its credit, and a tiny blurred placeholder.
     Its variants (library.py) are made from the stored bytes, which never change."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     owner_id = Integer(index=True)
     alt_zh = Varchar(length=300)
     alt_en = Varchar(length=300)

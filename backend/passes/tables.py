@@ -6,8 +6,8 @@ from piccolo.table import Table
 class Pass(Table, tablename="passes"):
     """One code per account (一码通行): every confirmed booking of the holder is an entitlement on it."""
 
-    user_id = Integer(unique=True, index=True)
-    pass_id = Varchar(length=16, unique=True, index=True)  # 8 random bytes, hex: what codes carry
+    user_id = Integer(unique=True)
+    pass_id = Varchar(length=16, unique=True)  # 8 random bytes, hex: what codes carry
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
 
@@ -26,7 +26,7 @@ class SigningKey(Table, tablename="signing_keys"):
 class DeviceCertificate(Table, tablename="device_certificates"):
     """A phone's own key, certified for a pass: the phone then signs fresh codes offline."""
 
-    serial = Integer(unique=True, index=True)
+    serial = Integer(unique=True)
     pass_id = Varchar(length=16, index=True)
     device_public_key = Varchar(length=100)
     expires_at = Timestamptz()
@@ -39,7 +39,7 @@ class GateDevice(Table, tablename="gate_devices"):
     it decides offline, and the server trusts an uploaded scan only when this key signed it, dated
     after the device's last sync (docs/pass-code.md, "Offline gates")."""
 
-    serial = Integer(unique=True, index=True)
+    serial = Integer(unique=True)
     staff_user_id = Integer(index=True)
     public_key = Varchar(length=100)  # base64url of the point, as the phone sent it
     venue_slugs = Text()  # the venues it may sign for, sorted, comma-separated

@@ -8,7 +8,7 @@ class Plan(Table, tablename="day_plans"):
     kept (`key_hash`), like a calendar token. Plans are made without an account; the account that books
     a plan becomes its owner and only it may book it from then on (docs/plans.md, "Storage")."""
 
-    key_hash = Varchar(length=64, unique=True, index=True)
+    key_hash = Varchar(length=64, unique=True)
     day = Date(index=True)
     body = Text()  # the PlanOut as JSON, without its id
     party_size = Integer()

@@ -18,7 +18,7 @@ class FeaturedList(Table, tablename="featured_lists"):
     """An editors' pick list (编辑推荐, issue 21 item 3): a marketer's ordered choice of published venues,
     events, tours, exhibitions and articles, published through the same flow as they are."""
 
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     title_zh = Varchar(length=160)
     title_en = Varchar(length=200, default="")
     items = Text(default="[]")  # JSON [{kind, slug, note: {zh, en}}], in the marketer's order

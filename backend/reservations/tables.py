@@ -20,7 +20,7 @@ class Slot(Table, tablename="slots"):
 
 
 class Reservation(Table, tablename="reservations"):
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     user_id = Integer(index=True)
     slot = ForeignKey(references=Slot, index=True)
     venue_slug = Varchar(length=80, index=True)

@@ -16,7 +16,7 @@ class TicketRule(Table, tablename="ticket_rules"):
 class Hall(Table, tablename="halls"):
     """An auditorium with a seat map (content/seat_maps.toml; the layouts are drawn by us)."""
 
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     venue_slug = Varchar(length=80, index=True)
     name_zh = Varchar(length=120)
     name_en = Varchar(length=160)
@@ -74,7 +74,7 @@ class SeatClaim(Table, tablename="seat_claims"):
 class Show(Table, tablename="online_shows"):
     """An online show (云演艺): a recorded performance packaged as HLS under content/media/shows/<slug>/."""
 
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     event_slug = Varchar(length=80, null=True, default=None)  # holders of its performances may watch
     venue_slug = Varchar(length=80, null=True, default=None)
     title_zh = Varchar(length=160)

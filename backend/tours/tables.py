@@ -6,7 +6,7 @@ from piccolo.table import Table
 class Poi(Table, tablename="pois"):
     """A point of interest ("readable building"): its `key` is the stable id a plaque's QR carries."""
 
-    key = Varchar(length=80, unique=True, index=True)
+    key = Varchar(length=80, unique=True)
     name_zh = Varchar(length=120)
     name_en = Varchar(length=200)
     lat = DoublePrecision()
@@ -21,7 +21,7 @@ class Poi(Table, tablename="pois"):
 
 
 class Tour(Table, tablename="tours"):
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     venue_slug = Varchar(length=80, null=True, default=None)
     title_zh = Varchar(length=160)
     title_en = Varchar(length=240)

@@ -4,7 +4,7 @@ from piccolo.table import Table
 
 
 class Venue(Table, tablename="venues"):
-    slug = Varchar(length=80, unique=True, index=True)
+    slug = Varchar(length=80, unique=True)
     category = Varchar(length=32, index=True)
     district = Varchar(length=16, index=True)
     name_zh = Varchar(length=120)

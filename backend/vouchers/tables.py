@@ -12,7 +12,7 @@ class Merchant(Table, tablename="merchants"):
     (accounts' `merchant_ids`, campaigns' eligible merchants); `source` says where the row came from:
     `sample` (content/merchants.toml, not real) or `import` (the city's register)."""
 
-    merchant_id = Varchar(length=80, unique=True, index=True)
+    merchant_id = Varchar(length=80, unique=True)
     name_zh = Varchar(length=120)
     name_en = Varchar(length=160)
     category = Varchar(length=20, index=True)
@@ -79,7 +79,7 @@ class Coupon(Table, tablename="coupons"):
     """A claimed (or won) voucher or card, bound to the holder's identity fingerprint. Unique
     (campaign_id, identity_hash, n) with 1 <= n <= per_person: the per-person limit is the database's."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     campaign_id = Integer(index=True)
     user_id = Integer(index=True)
     identity_hash = Varchar(length=64)
@@ -105,7 +105,7 @@ class Redemption(Table, tablename="voucher_redemptions"):
     """Every redemption attempt at a till, accepted or not (the settlement and the tally read it). The
     nonce is unique per merchant account; at most one live `ok` per coupon (a partial unique index)."""
 
-    public_id = UUID(unique=True, index=True)
+    public_id = UUID(unique=True)
     nonce_key = Varchar(length=160, unique=True)  # "<merchant user id>:<nonce>"
     merchant_user_id = Integer(index=True)
     merchant_id = Varchar(length=80, null=True, default=None, index=True)
