@@ -138,12 +138,6 @@ _OTHER_WINDOWS = (
     "SELECT COALESCE(SUM(entries), 0) AS other_entries, COALESCE(SUM(exits), 0) AS other_exits "
     "FROM gate_counts WHERE venue_slug = {} AND local_date = {} AND count_key <> {}"
 )
-_OTHER_WINDOWS_COLUMNS = (
-    "(SELECT COALESCE(SUM(entries), 0) FROM gate_counts WHERE venue_slug = {} AND local_date = {} "
-    "AND count_key <> {}) AS other_entries, "
-    "(SELECT COALESCE(SUM(exits), 0) FROM gate_counts WHERE venue_slug = {} AND local_date = {} "
-    "AND count_key <> {}) AS other_exits"
-)
 
 # A venue's gate count is one row every scan there updates: its writers queue per row (lib/db.HotRowQueue)
 _count_writers = HotRowQueue()
@@ -278,8 +272,9 @@ class OccupancyService:
                     f"WITH acted AS ({act[0]} RETURNING 1), "
                     f"counted AS ({gate_count_sql(MOVED_IN_CTE)} {_WINDOW_AFTER}), "
                     f"logged AS ({record.replace('{moved}', MOVED_IN_CTE)}) "
-                    f"SELECT logged.*, counted.*, {_OTHER_WINDOWS_COLUMNS} FROM logged LEFT JOIN counted ON TRUE",
-                    (*act[1], *counted, *record_args, slug, day, key, slug, day, key),
+                    f"SELECT logged.*, counted.*, others.* FROM logged LEFT JOIN counted ON TRUE "
+                    f"CROSS JOIN ({_OTHER_WINDOWS}) AS others",  # an aggregate: one row
+                    (*act[1], *counted, *record_args, slug, day, key),
                 ),
                 steps=(
                     act,
