@@ -56,3 +56,45 @@ def test_a_writer_that_fails_gives_its_turn_back() -> None:
         return len(queue._gates)
 
     assert asyncio.run(asyncio.wait_for(main(), 2)) == 0
+
+
+def test_a_free_turn_is_taken_without_a_pass_through_the_loop() -> None:
+    """The gate scan takes a turn on every scan: when one is free, nothing else runs meanwhile."""
+
+    async def main() -> tuple[bool, int]:
+        queue = HotRowQueue(width=2)
+        ran = []
+        asyncio.get_running_loop().call_soon(ran.append, "other work")
+        async with queue.turn("venue"):
+            before = bool(ran)
+        return before, len(queue._gates)
+
+    assert asyncio.run(main()) == (False, 0)
+
+
+def test_a_writer_cancelled_while_waiting_leaves_no_place_taken() -> None:
+    async def main() -> tuple[list[str], int]:
+        queue = HotRowQueue(width=1)
+        order: list[str] = []
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with queue.turn("slot"):
+                order.append("holder")
+                await release.wait()
+
+        async def waiter(name: str) -> None:
+            async with queue.turn("slot"):
+                order.append(name)
+
+        first = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        gone = asyncio.create_task(waiter("cancelled"))
+        last = asyncio.create_task(waiter("last"))
+        await asyncio.sleep(0)
+        gone.cancel()
+        release.set()
+        await asyncio.gather(first, last, gone, return_exceptions=True)
+        return order, len(queue._gates)
+
+    assert asyncio.run(asyncio.wait_for(main(), 2)) == (["holder", "last"], 0)
