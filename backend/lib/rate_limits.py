@@ -56,8 +56,15 @@ _BY_TEMPLATE = {(method, _without_converters(path)): name for (method, path), na
 
 
 def limit_of(method: str, path: str) -> str | None:
-    """The limit a request counts against, from a route's path with or without its converters."""
-    return _BY_TEMPLATE.get((method, _without_converters(path)))
+    """The limit a request counts against, from a route's path with or without its converters (worked
+    out once per route: every POST asks, twice)."""
+    key = (method, path)
+    if key not in _limit_of_path:
+        _limit_of_path[key] = _BY_TEMPLATE.get((method, _without_converters(path)))
+    return _limit_of_path[key]
+
+
+_limit_of_path: dict[tuple[str, str], str | None] = {}  # grows with the app's routes only (path templates)
 
 
 def limits_for(settings: Settings, name: str) -> tuple[int | None, int | None]:
