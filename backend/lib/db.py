@@ -17,6 +17,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from backend.lib.pg_lean import LEAN_POOL_SIZE, LeanPool
 from backend.lib.sqlite_engine import PooledSQLiteEngine, _execute_fetch, sqlite_path
 from backend.lib.sqlite_groups import run_grouped
 from backend.lib.sqlite_inline import NotHere
@@ -61,8 +62,20 @@ def connections_max() -> int:
     """The most connections this process holds open to the database at once (per event loop)."""
     db = engine()
     if isinstance(db, PooledSQLiteEngine):
-        return db._open_max
-    return POSTGRES_POOL_MAX
+        return db._open_max + 1  # and the loop's inline connection (lib/sqlite_inline.py)
+    return POSTGRES_POOL_MAX + LEAN_POOL_SIZE
+
+
+_lean: dict[asyncio.AbstractEventLoop, LeanPool] = {}
+
+
+def _lean_pool(db: PostgresEngine) -> LeanPool:
+    """This event loop's lean pool (lib/pg_lean.py), made on first use."""
+    loop = asyncio.get_running_loop()
+    pool = _lean.get(loop)
+    if pool is None:
+        pool = _lean[loop] = LeanPool(db.config["dsn"])
+    return pool
 
 
 async def start_database() -> None:
@@ -86,6 +99,9 @@ POOL_CLOSE_S = 10.0
 async def stop_database() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
+        lean = _lean.pop(asyncio.get_running_loop(), None)
+        if lean is not None:
+            await lean.close()
         # asyncpg's close waits for every connection to come back: a task still holding one (a request the
         # server is abandoning) would hold the shutdown for ever, so after POOL_CLOSE_S they are cut
         pool = db.pool
@@ -176,9 +192,8 @@ async def fetch(template: str, *args: Any) -> list[dict[str, Any]]:
         transaction = db.current_transaction.get()
         if transaction is not None:
             return [dict(row) for row in await transaction.connection.fetch(_numbered(template), *args)]
-        if db.pool is not None:
-            async with db.pool.acquire() as connection:
-                return [dict(row) for row in await connection.fetch(_numbered(template), *args)]
+        # outside a transaction: on a connection of the lean pool (lib/pg_lean.py), not asyncpg's
+        return [dict(row) for row in await _lean_pool(db).fetch(_numbered(template), *args)]
     elif isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
         # on the loop itself when it is short and waits for no lock (lib/sqlite_inline.py), else our engine's
         # one-hop statement; either way without a Piccolo QueryString built and compiled per call
