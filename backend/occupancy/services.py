@@ -131,6 +131,9 @@ def _entry_cap(venue: VenueRecord, directive: dict[str, Any] | None) -> int | No
 # SQL, true when entering is refused: the movement's counting window holds `cap` people or more (its
 # `{}`s: the window's count key, the cap)
 _FULL = "COALESCE((SELECT entries - exits FROM gate_counts WHERE count_key = {}), 0) >= {}"
+# PostgreSQL's one statement: the window's count row locked first (`{}`: its key), and the same test on it
+_LOCKED_COUNT = "gate AS (SELECT entries - exits AS inside FROM gate_counts WHERE count_key = {} FOR UPDATE), "
+_FULL_AS_LOCKED = "COALESCE((SELECT inside FROM gate), 0) >= {}"
 # what the count statement returns: its window after the movement
 _WINDOW_AFTER = "RETURNING entries AS window_entries, exits AS window_exits"
 # the day's other counting windows (`{}`s: venue, day, the movement's window key)
@@ -262,19 +265,28 @@ class OccupancyService:
         key, slug, day = counted[0], counted[1], counted[2]
         directives = await _directives_now(clock.now())
         cap = _entry_cap(venue, directives.get(slug)) if enforce_capacity and direction == "in" else None
+        # SQLite: a write's statements run alone (BEGIN IMMEDIATE), each reading the count as it stands
         full, full_args = ("FALSE", ()) if cap is None else (_FULL, (key, cap))
         act = (movement.act[0] + f" AND NOT ({full})", (*movement.act[1], *full_args))
         record = movement.record.replace("{full}", full)  # its `{}`s: the record's own, then the cap's
         record_args = (*movement.record_args, *full_args)
+        # PostgreSQL: the count row is locked before it is read (`_LOCKED_COUNT`). Read unlocked, two writes
+        # at the last place both read the count before either and both admitted; locked, the second waits
+        # for the first and reads its count (READ COMMITTED re-reads a row it waited for).
+        locked, locked_args, pg_full, cap_args = (
+            ("", (), "FALSE", ()) if cap is None else (_LOCKED_COUNT, (key,), _FULL_AS_LOCKED, (cap,))
+        )
+        pg_record = movement.record.replace("{full}", pg_full).replace("{moved}", MOVED_IN_CTE)
         async with _count_writers.turn(key):  # every movement at a venue updates its one count row
             rows = await atomic_write(
                 single=(
-                    f"WITH acted AS ({act[0]} RETURNING 1), "
+                    f"WITH {locked}acted AS ({movement.act[0]} AND NOT ({pg_full}) RETURNING 1), "
                     f"counted AS ({gate_count_sql(MOVED_IN_CTE)} {_WINDOW_AFTER}), "
-                    f"logged AS ({record.replace('{moved}', MOVED_IN_CTE)}) "
+                    f"logged AS ({pg_record}) "
                     f"SELECT logged.*, counted.*, others.* FROM logged LEFT JOIN counted ON TRUE "
                     f"CROSS JOIN ({_OTHER_WINDOWS}) AS others",  # an aggregate: one row
-                    (*act[1], *counted, *record_args, slug, day, key),
+                    (*locked_args, *movement.act[1], *cap_args, *counted, *movement.record_args, *cap_args)
+                    + (slug, day, key),
                 ),
                 steps=(
                     act,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sqlite3
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import asyncpg
 import pytest
 
 from backend.governance.outbox import OutboxMessage
@@ -152,6 +158,67 @@ async def test_full_venue_refuses_entry_and_same_day_sales_until_it_falls_back(c
     await client.post(
         "/api/v1/gov/walk-ins", headers=staff["headers"], json={"venue_slug": venue, "count": left, "direction": "out"}
     )
+
+
+@asynccontextmanager
+async def _another_gate_admitting(slug: str) -> AsyncIterator[None]:
+    """Another gate's admission in flight: the venue's newest count row has one more inside, written and not
+    yet committed (a second connection's open transaction), until the block ends and it commits."""
+    url = os.environ["DATABASE_URL"]
+    pick = "SELECT count_key FROM gate_counts WHERE venue_slug = {} ORDER BY window_start DESC LIMIT 1"
+    bump = "UPDATE gate_counts SET entries = entries + 1 WHERE count_key = {}"
+    if url.startswith("postgres"):
+        conn = await asyncpg.connect(url)
+        try:
+            async with conn.transaction():
+                key = await conn.fetchval(pick.format("$1"), slug)
+                await conn.execute(bump.format("$1"), key)
+                yield
+        finally:
+            await conn.close()
+        return
+    db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        key = db.execute(pick.format("?"), (slug,)).fetchone()[0]
+        db.execute(bump.format("?"), (key,))
+        yield
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+async def test_a_gate_admitting_at_the_last_place_while_another_does_is_refused(client, make_account):
+    """One place left; another gate's admission is written and not yet committed when this gate scans. The
+    scan waits for it and is refused at capacity (on PostgreSQL the count row is locked before it is read,
+    so the scan does not admit from the count it started with), and the count ends at capacity."""
+    venue = "yun-daiying-memorial"  # instantaneous capacity 120
+    gov = await make_account("governance")
+    staff = await make_account("staff", venues=(venue,))
+    tourist = await make_account("tourist")
+    await booked_now(client, tourist, venue, party=1)
+    code = await code_of(client, tourist)
+    start = await occupancy_of(client, gov["headers"], venue)
+    capacity, before = start["capacity"], start["occupancy"]
+    res = await client.post(
+        "/api/v1/gov/walk-ins", headers=staff["headers"], json={"venue_slug": venue, "count": capacity - 1 - before}
+    )
+    assert res.status_code == 201, res.text
+    try:
+        async with _another_gate_admitting(venue):
+            scanning = asyncio.ensure_future(scan(client, staff, code, venue, direction="in"))
+            await asyncio.sleep(0.5)
+            assert not scanning.done()  # it waits for the other gate's write
+        res = await asyncio.wait_for(scanning, 30)
+        assert res.status_code == 200 and res.json()["result"] == "venue_full", res.text
+        assert (await occupancy_of(client, gov["headers"], venue))["occupancy"] == capacity
+    finally:  # leave the venue as we found it for other tests
+        left = (await occupancy_of(client, gov["headers"], venue))["occupancy"] - before
+        await client.post(
+            "/api/v1/gov/walk-ins",
+            headers=staff["headers"],
+            json={"venue_slug": venue, "count": left, "direction": "out"},
+        )
 
 
 async def test_walk_ins_are_for_staff_of_that_venue(client, make_account):
