@@ -16,6 +16,8 @@ import pytest
 
 from backend.governance.outbox import OutboxMessage
 from backend.lib.clock import CITY_TZ, clock
+from backend.occupancy.counts import gate_count_values
+from backend.venues.services import catalog
 from tests.api.gov_helpers import cap_alert, directive, post_alert, signed_post
 from tests.api.reservation_helpers import fresh_slot, slot_at, visitor
 from tests.api.test_passes import booked_now, code_of, scan
@@ -162,17 +164,17 @@ async def test_full_venue_refuses_entry_and_same_day_sales_until_it_falls_back(c
 
 @asynccontextmanager
 async def _another_gate_admitting(slug: str) -> AsyncIterator[None]:
-    """Another gate's admission in flight: the venue's newest count row has one more inside, written and not
-    yet committed (a second connection's open transaction), until the block ends and it commits."""
+    """Another gate's admission in flight: the count row of the venue's counting window now (not its newest
+    row: other tests count people in windows the clock set ahead) has one more inside, written and not yet
+    committed (a second connection's open transaction), until the block ends and it commits."""
     url = os.environ["DATABASE_URL"]
-    pick = "SELECT count_key FROM gate_counts WHERE venue_slug = {} ORDER BY window_start DESC LIMIT 1"
+    key = gate_count_values(await catalog.record(slug), clock.now(), "in", 1)[0]
     bump = "UPDATE gate_counts SET entries = entries + 1 WHERE count_key = {}"
     if url.startswith("postgres"):
         conn = await asyncpg.connect(url)
         try:
             async with conn.transaction():
-                key = await conn.fetchval(pick.format("$1"), slug)
-                await conn.execute(bump.format("$1"), key)
+                assert await conn.execute(bump.format("$1"), key) == "UPDATE 1"
                 yield
         finally:
             await conn.close()
@@ -180,8 +182,7 @@ async def _another_gate_admitting(slug: str) -> AsyncIterator[None]:
     db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         db.execute("BEGIN IMMEDIATE")
-        key = db.execute(pick.format("?"), (slug,)).fetchone()[0]
-        db.execute(bump.format("?"), (key,))
+        assert db.execute(bump.format("?"), (key,)).rowcount == 1
         yield
         db.execute("COMMIT")
     finally:
