@@ -75,6 +75,7 @@ def _refuse_unless_lean(handler: HTTPRouteHandler, provided: dict[str, Any]) -> 
         "parameters other than request, data and the provided": parameters - {"request", "data", *provided},
         "guards": handler.resolve_guards(),
         "dependencies not provided": set(handler.resolve_dependencies()) - set(provided),
+        "a function that is not a coroutine": handler.has_sync_callable,
         "a response cache": handler.cache,
         "after-request hooks": [layer for layer in handler.ownership_layers if layer.after_request],
         "after-response hooks": handler.resolve_after_response(),

@@ -5,6 +5,7 @@ connection each, and whole write transactions run in one thread hop (`run_atomic
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -15,6 +16,8 @@ import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 from backend.lib.sqlite_inline import InlineConnection
+
+log = logging.getLogger("changxiang.db")
 
 T = TypeVar("T")
 
@@ -83,6 +86,12 @@ def _in_background(work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     _background.add(task)  # the loop keeps only weak references to its tasks
     task.add_done_callback(_background.discard)
     return task
+
+
+def _checkpoint_failed(task: asyncio.Task[Any]) -> None:
+    """Say so when a background checkpoint failed (nobody awaits it; the WAL then grows until the next)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("sqlite checkpoint failed", exc_info=exc)
 
 
 async def _to_the_end(
@@ -217,7 +226,9 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     def _checkpoint(self) -> None:
         """A passive checkpoint on the thread, for the rows the inline connections wrote (they never do)."""
-        _in_background(self._run_in_new_connection("PRAGMA wal_checkpoint(PASSIVE)"))
+        _in_background(self._run_in_new_connection("PRAGMA wal_checkpoint(PASSIVE)")).add_done_callback(
+            _checkpoint_failed
+        )
 
     def _writer_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()

@@ -170,16 +170,21 @@ def test_a_handler_the_lean_step_cannot_call_is_refused_at_start_up():
     async def nodata() -> dict:
         return {}
 
+    @post("/plain", sync_to_thread=False)
+    def plain(data: dict) -> dict:
+        return data
+
     @post("/fine")
     async def fine(data: dict) -> dict:
         return data
 
-    app = Litestar([guarded, depends, headers, nodata, fine])
+    app = Litestar([guarded, depends, headers, nodata, plain, fine])
     for path, method, what in (
         ("/guarded", "POST", "guards"),
         ("/depends", "POST", "dependencies not provided"),
         ("/headers", "POST", "response headers"),
         ("/nodata", "GET", "no data parameter"),
+        ("/plain", "POST", "a function that is not a coroutine"),
     ):
         with pytest.raises(RuntimeError, match=what):
             install_lean_route(app, path, method, {})

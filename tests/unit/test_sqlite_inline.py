@@ -6,6 +6,7 @@ the loop goes on. A real SQLite file, nothing mocked."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 
@@ -111,3 +112,22 @@ async def test_rows_written_on_the_loop_are_checkpointed_on_the_thread(db, monke
         await run_grouped(db, [("INSERT INTO log (nonce, n) VALUES (?, ?)", [f"c{i}", i])])
     await asyncio.sleep(0.2)  # the checkpoints run in the background
     assert checkpoints == 2
+
+
+async def test_a_checkpoint_that_fails_is_logged(db, monkeypatch, caplog):
+    monkeypatch.setattr(sqlite_inline, "CHECKPOINT_ROWS", 10)
+
+    real = db._run_in_new_connection
+
+    async def failing(query, args=None, *rest, **kw):
+        if query.startswith("PRAGMA wal_checkpoint"):
+            raise sqlite3.OperationalError("disk I/O error")
+        return await real(query, args, *rest, **kw)
+
+    monkeypatch.setattr(db, "_run_in_new_connection", failing)
+    with caplog.at_level(logging.WARNING, logger="changxiang.db"):
+        for i in range(12):
+            await run_grouped(db, [("INSERT INTO log (nonce, n) VALUES (?, ?)", [f"f{i}", i])])
+        await asyncio.sleep(0.1)  # the checkpoint runs in the background
+    failed = [r for r in caplog.records if r.getMessage() == "sqlite checkpoint failed"]
+    assert len(failed) == 1 and "disk I/O error" in str(failed[0].exc_info[1])
