@@ -89,3 +89,20 @@ export function amapMarkerUrl(venue) {
   const name = encodeURIComponent(venue.name || '')
   return `https://uri.amap.com/marker?position=${lng},${lat}&name=${name}&coordinate=wgs84&src=changxiang&callnative=1`
 }
+
+/**
+ * What an event costs, in fen: `{ low, high }`, from its performances' price zones when it sells tickets
+ * (`GET /events/{slug}` `ticketing`), else its listed price for both.
+ */
+export function eventPriceRange(ev) {
+  const zones = (ev?.ticketing?.performances ?? []).flatMap((p) => p.price_zones.map((z) => z.price_fen))
+  if (!zones.length) return { low: ev?.price_fen ?? 0, high: ev?.price_fen ?? 0 }
+  return { low: Math.min(...zones), high: Math.max(...zones) }
+}
+
+/** An event's price as its page says it: free, one price, or "¥120 起" / "from ¥120" when zones differ. */
+export function eventPriceText(ev) {
+  const { low, high } = eventPriceRange(ev)
+  if (high === 0) return t('events.free')
+  return low < high ? t('tickets.from', { price: formatPrice(low) }) : formatPrice(low)
+}

@@ -28,9 +28,23 @@ def season() -> list[dict]:
     return tomllib.loads((ROOT / "content" / "events_2027.toml").read_text(encoding="utf-8"))["event"]
 
 
+def all_events() -> list[dict]:
+    return [
+        e for f in sorted((ROOT / "content").glob("events*.toml")) for e in tomllib.loads(f.read_text("utf-8"))["event"]
+    ]
+
+
 def ticketed() -> set[str]:
     tickets = tomllib.loads((ROOT / "content" / "tickets.toml").read_text(encoding="utf-8"))
     return {t["event_slug"] for t in tickets["ticketing"]}
+
+
+def test_an_event_that_sells_tickets_is_listed_at_its_cheapest_zone():
+    """The price a list or an event page shows ("from") is one a visitor can buy: the cheapest zone."""
+    listed = {e["slug"]: e["price_fen"] for e in all_events()}
+    tickets = tomllib.loads((ROOT / "content" / "tickets.toml").read_text(encoding="utf-8"))
+    for t in tickets["ticketing"]:
+        assert listed[t["event_slug"]] == min(t["zones"].values()), t["event_slug"]
 
 
 def test_every_festival_of_2027_has_a_programme_with_tickets_to_sell():
