@@ -4,7 +4,8 @@ Their stops, walking lines and exhibition items are written in `content/` and lo
 `changxiang load-content` (narration, audio and images are files); through the flow a marketer creates
 a draft, edits the headline texts (title, summary, venue, duration, attribution) and moves the item
 through draft → in_review → scheduled|published → archived like events and articles. A new tour
-created here has no stops until the content that holds them is loaded.
+created here has no stops until the content that holds them is loaded, and goes public (scheduled or
+published) only once it has some: 409 `tour_has_no_stops` (an exhibition: `exhibition_has_no_items`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Annotated
 import msgspec
 
 from backend.exhibitions.schemas import RightsUri
+from backend.exhibitions.tables import ExhibitionItem
 from backend.lib.galleries import GalleryIds
+from backend.lib.problems import Conflict
+from backend.tours.tables import Stop
 from backend.venues.schemas import Localised, Slug
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
@@ -119,6 +123,19 @@ async def tour_patch_columns(data: TourPatch, current: dict) -> dict:
         if getattr(data, name) is not None:
             cols[name] = getattr(data, name)
     return cols
+
+
+async def tour_ready(row: dict) -> None:
+    if not await Stop.exists().where(Stop.tour == row["id"]):
+        raise Conflict("tour_has_no_stops", "a tour goes public with its stops: load the content that holds them first")
+
+
+async def exhibition_ready(row: dict) -> None:
+    if not await ExhibitionItem.exists().where(ExhibitionItem.exhibition == row["id"]):
+        raise Conflict(
+            "exhibition_has_no_items",
+            "an exhibition goes public with its items: load the content that holds them first",
+        )
 
 
 def tour_admin_out(row: dict) -> TourAdminOut:

@@ -43,6 +43,8 @@ class Publishable:
     patch_columns: Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
     out: Callable[[dict[str, Any]], msgspec.Struct]
     changed: Callable[[], Awaitable[None]] | None = None
+    # raises a problem when the row has nothing to show yet (a tour without stops): before it goes public
+    ready: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
 
 KINDS: dict[str, Publishable] = {}
@@ -196,6 +198,8 @@ class PublishingService:
             values[pub.publish_at] = publish_at
         if target == "published":
             values[pub.published_at] = row["published_at"] or now
+        if target in ("scheduled", "published") and spec.ready is not None:
+            await spec.ready(row)
         if self.second_reviewer and target in ("scheduled", "published") and current == "in_review":
             submitted = (
                 await Transition.select(Transition.user_id)
@@ -309,7 +313,13 @@ def _register_builtin() -> None:
     register(
         "tours",
         Publishable(
-            Tour, guides.TourIn, guides.TourPatch, guides.tour_columns, guides.tour_patch_columns, guides.tour_admin_out
+            Tour,
+            guides.TourIn,
+            guides.TourPatch,
+            guides.tour_columns,
+            guides.tour_patch_columns,
+            guides.tour_admin_out,
+            ready=guides.tour_ready,
         ),
     )
     register(
@@ -321,6 +331,7 @@ def _register_builtin() -> None:
             guides.exhibition_columns,
             guides.exhibition_patch_columns,
             guides.exhibition_admin_out,
+            ready=guides.exhibition_ready,
         ),
     )
 

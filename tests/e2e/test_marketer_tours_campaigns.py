@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import uuid
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -46,7 +48,27 @@ async def look_in_other_modes(phone: Phone, path: str, testid: str, name: str) -
     await page.evaluate("localStorage.setItem('cx.lang', 'zh'); localStorage.setItem('cx.largeText', '0')")
 
 
-async def test_a_marketer_edits_a_tours_title_and_a_second_publishes_it(phone: Phone, live_server_url) -> None:
+async def _a_first_stop(database_url: str, tour_id: int) -> None:
+    """What `changxiang load-content` gives a tour from content/tours.toml: a stop (a tour goes public with
+    its stops, 409 `tour_has_no_stops` before), written into the deployment's database as a factory would."""
+    sql = (
+        "INSERT INTO tour_stops (tour, position, poi, text_zh, text_en) "
+        "SELECT {}, 1, id, '第一站', 'First stop' FROM pois ORDER BY id LIMIT 1"
+    )
+    if database_url.startswith("postgres"):
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(sql.format("$1"), tour_id)
+        finally:
+            await conn.close()
+        return
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+        db.execute(sql.format("?"), (tour_id,))
+
+
+async def test_a_marketer_edits_a_tours_title_and_a_second_publishes_it(
+    phone: Phone, live_server_url, e2e_deployment
+) -> None:
     author = await live_account(live_server_url, "marketer", name="市场部甲")
     reviewer = await live_account(live_server_url, "marketer", name="市场部乙")
     tag = uuid.uuid4().hex[:6]
@@ -58,6 +80,7 @@ async def test_a_marketer_edits_a_tours_title_and_a_second_publishes_it(phone: P
         )
         assert res.status_code == 201, res.text
         tour_id = res.json()["id"]
+    await _a_first_stop(e2e_deployment.env["DATABASE_URL"], tour_id)
 
     page = phone.page
     await sign_in(phone, author)

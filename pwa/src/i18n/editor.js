@@ -67,6 +67,8 @@ export default {
     'problem.per_person_over_quota': '每人限领不能超过总量',
     'problem.campaign_released': '已开抢：总量、限领、发放方式和开抢时间不能再改',
     'problem.slug_taken': '这个网址名已被使用',
+    'problem.tour_has_no_stops': '这条导览还没有站点，导入站点内容后才能发布',
+    'problem.exhibition_has_no_items': '这个展览还没有展品，导入展品内容后才能发布',
   },
   en: {
     'marketer.tours': 'Tours',
@@ -135,5 +137,7 @@ export default {
     'problem.per_person_over_quota': 'Per person can’t be more than the quantity',
     'problem.campaign_released': 'Released: the quantity, per-person limit, allocation and release time no longer change',
     'problem.slug_taken': 'This web name is taken',
+    'problem.tour_has_no_stops': 'This tour has no stops yet: load its stops before publishing it',
+    'problem.exhibition_has_no_items': 'This exhibition has no items yet: load its items before publishing it',
   },
 }
