@@ -81,12 +81,13 @@ async def _check(data: CampaignIn) -> dict[str, Any]:
             raise InvalidInput("unknown_venue", f"no such venue: {', '.join(missing)}", field="card_venue_slugs")
     if data.per_person > data.quota:
         raise InvalidInput("per_person_over_quota", "per_person is at most the quota", field="per_person")
-    description = data.description or msgspec.convert({"zh": data.title.zh}, type(data.title))
+    # no description: none (the title says it; a copy of the Chinese title showed twice, and in English too)
+    description = data.description
     return {
         "title_zh": data.title.zh.strip(),
         "title_en": data.title.en.strip(),
-        "description_zh": description.zh.strip(),
-        "description_en": description.en.strip(),
+        "description_zh": description.zh.strip() if description else "",
+        "description_en": description.en.strip() if description else "",
         "kind": data.kind,
         "face_value_fen": data.face_value_fen,
         "min_spend_fen": data.min_spend_fen,
@@ -114,7 +115,7 @@ def _as_body(row: dict[str, Any]) -> dict[str, Any]:
     """A campaign row in CampaignIn's shape (for re-checking it with a patch applied)."""
     return {
         "title": {"zh": row["title_zh"], "en": row["title_en"]},
-        "description": {"zh": row["description_zh"] or row["title_zh"], "en": row["description_en"]},
+        "description": {"zh": row["description_zh"], "en": row["description_en"]} if row["description_zh"] else None,
         **{k: row[k] for k in _FIELDS if k not in ("title", "description")},
     }
 

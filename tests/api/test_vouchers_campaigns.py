@@ -31,6 +31,9 @@ async def test_a_voucher_goes_through_the_publishing_flow(client, make_account):
     assert public.status_code == 200, public.text
     out = public.json()
     assert out["title"] == "Qingguo Lane tea voucher" and out["phase"] == "upcoming"
+    # written without a description, it has none (not a copy of its Chinese title), in either language
+    assert out["description"] == "" and draft["description"] == {"zh": "", "en": ""}
+    assert (await client.get(f"/api/v1/campaigns/{cid}", params={"lang": "zh"})).json()["description"] == ""
     assert (out["issued"], out["redeemed"], out["remaining"]) == (0, 0, 100)
     assert out["seed_sha256"] is None and out["applicants"] is None  # first come: no lottery figures
     listed = (await client.get("/api/v1/campaigns", params={"limit": 200})).json()
@@ -38,6 +41,15 @@ async def test_a_voucher_goes_through_the_publishing_flow(client, make_account):
     # before release everything may change; the flow's history has the moves
     patched = await client.patch(f"/api/v1/admin/campaigns/{cid}", json={"quota": 120}, headers=h)
     assert patched.status_code == 200 and patched.json()["quota"] == 120, patched.text
+    assert patched.json()["description"] == {"zh": "", "en": ""}
+    described = {"zh": "凭券到店饮茶", "en": "A pot of tea at the lane's tea houses"}
+    patched = await client.patch(f"/api/v1/admin/campaigns/{cid}", json={"description": described}, headers=h)
+    assert patched.status_code == 200 and patched.json()["description"] == described, patched.text
+    patched = await client.patch(f"/api/v1/admin/campaigns/{cid}", json={"quota": 110}, headers=h)
+    assert patched.json()["description"] == described  # re-checked as a whole, it keeps its description
+    assert (await client.get(f"/api/v1/campaigns/{cid}", params={"lang": "en"})).json()["description"] == described[
+        "en"
+    ]
     clock.set(clock.now().replace(microsecond=0) + (city(days=1, hours=1) - city()))
     late = await client.patch(f"/api/v1/admin/campaigns/{cid}", json={"quota": 150}, headers=h)
     assert late.status_code == 409 and late.json()["code"] == "campaign_released"
