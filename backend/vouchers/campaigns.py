@@ -115,7 +115,9 @@ def _as_body(row: dict[str, Any]) -> dict[str, Any]:
     """A campaign row in CampaignIn's shape (for re-checking it with a patch applied)."""
     return {
         "title": {"zh": row["title_zh"], "en": row["title_en"]},
-        "description": {"zh": row["description_zh"], "en": row["description_en"]} if row["description_zh"] else None,
+        "description": {"zh": row["description_zh"], "en": row["description_en"]}
+        if row["description_zh"] or row["description_en"]
+        else None,
         **{k: row[k] for k in _FIELDS if k not in ("title", "description")},
     }
 
