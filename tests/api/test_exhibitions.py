@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from backend.lib.clock import clock
+from tests.api.publishing_helpers import content_for
 
 pytestmark = pytest.mark.anyio
 
@@ -253,6 +254,7 @@ async def test_a_scheduled_exhibition_is_public_once_due(client, make_account):
     )
     assert made.status_code == 201, made.text
     item_id = made.json()["id"]
+    await content_for("exhibitions", item_id)
     publish_at = (clock.now() + timedelta(hours=1)).replace(microsecond=0)
     try:
         await move(client, h, item_id, "in_review")

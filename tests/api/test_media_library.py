@@ -14,6 +14,7 @@ from PIL import Image
 
 from backend.lib.clock import clock
 from backend.media.library import avif_supported
+from tests.api.publishing_helpers import content_for
 from tests.api.upload_helpers import GPS_IFD, photo_with_gps
 
 pytestmark = pytest.mark.anyio
@@ -265,6 +266,8 @@ async def test_articles_tours_and_exhibitions_show_their_galleries(client, make_
     )
     for kind, res in (("articles", article), ("tours", tour)):
         assert res.status_code == 201, res.text
+        if kind == "tours":
+            await content_for(kind, res.json()["id"])
         for to in ("in_review", "published"):
             moved = await client.post(f"/api/v1/admin/{kind}/{res.json()['id']}/transition", json={"to": to}, headers=h)
             assert moved.status_code == 200, moved.text
@@ -280,7 +283,7 @@ async def test_articles_tours_and_exhibitions_show_their_galleries(client, make_
     await client.put(f"/api/v1/galleries/exhibitions/{exhibition}", json={"photo_ids": []}, headers=h)
     used = (await client.get(f"/api/v1/photos/{photo['id']}", headers=h)).json()["used_by"]
     assert {u["kind"] for u in used} == {"articles", "tours"}
-    # a tour with no stops and a two-word guide are not for the city's lists that other tests read
+    # a one-stop test tour and a two-word guide are not for the city's lists that other tests read
     for kind, res in (("articles", article), ("tours", tour)):
         gone = await client.post(
             f"/api/v1/admin/{kind}/{res.json()['id']}/transition", json={"to": "archived"}, headers=h

@@ -9,9 +9,8 @@ from datetime import timedelta
 import anyio
 import pytest
 
-from backend.exhibitions.tables import ExhibitionItem
 from backend.lib.clock import clock
-from backend.tours.tables import Poi, Stop
+from tests.api.publishing_helpers import content_for
 
 pytestmark = pytest.mark.anyio
 
@@ -226,28 +225,6 @@ async def test_piccolo_admin_is_mounted_for_marketers_on_our_login(client, make_
     assert rows.status_code == 200 and rows.json()["rows"][0]["title_zh"] == "常州梳篦制作技艺展示"
 
 
-async def _content_for(kind: str, item_id: int) -> None:
-    """What `changxiang load-content` would give a tour (a stop) or an exhibition (an item)."""
-    if kind == "tours":
-        poi = await Poi.select(Poi.id).first()
-        await Stop.insert(Stop(tour=item_id, position=1, poi=poi["id"], text_zh="第一站", text_en="First stop"))
-        return
-    await ExhibitionItem.insert(
-        ExhibitionItem(
-            exhibition=item_id,
-            position=1,
-            key="first",
-            label_zh="第一件",
-            label_en="First piece",
-            commentary_zh="",
-            commentary_en="",
-            image="/media/exhibitions/test/first.png",
-            width=800,
-            height=600,
-        )
-    )
-
-
 async def test_tours_and_exhibitions_go_through_the_same_flow(client, make_account):
     """Marketers publish tours and exhibitions like events: drafts are not public; a published one is;
     an archived one is gone again; a loaded content tour can be taken down and put back."""
@@ -287,7 +264,7 @@ async def test_tours_and_exhibitions_go_through_the_same_flow(client, make_accou
             refused = await _move(client, h, kind, item["id"], to, publish_at=clock.now().isoformat())
             assert refused.status_code == 409 and refused.json()["code"] == empty, refused.text
         assert (await client.get(f"/api/v1/admin/{kind}/{item['id']}", headers=h)).json()["status"] == "in_review"
-        await _content_for(kind, item["id"])
+        await content_for(kind, item["id"])
         assert (await _move(client, h, kind, item["id"], "published")).status_code == 200
         assert (await client.get(public)).status_code == 200
         assert (await _move(client, h, kind, item["id"], "archived")).status_code == 200

@@ -18,6 +18,7 @@ from geopy.distance import geodesic
 
 from backend.lib.clock import clock
 from backend.lib.geo import CHANGZHOU_BBOX
+from tests.api.publishing_helpers import content_for
 from tests.conftest import ROOT, arun_cli, run_cli
 
 pytestmark = pytest.mark.anyio
@@ -176,6 +177,7 @@ async def test_a_scheduled_tour_is_public_once_due(client, make_account):
     )
     assert made.status_code == 201, made.text
     tour_id = made.json()["id"]
+    await content_for("tours", tour_id)
     publish_at = (clock.now() + timedelta(days=1)).replace(microsecond=0)
     try:
         await move(client, h, "tours", tour_id, "in_review")

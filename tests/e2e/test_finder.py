@@ -81,7 +81,7 @@ async def test_find_toilets_chargers_and_navigate(phone: Phone) -> None:
     clustered = sum([int(await c.get_attribute("data-count")) for c in await clusters.all()])
     assert await markers.count() + clustered == min(10, await items.count())
     for c in await clusters.all():  # its numbers ("3·5·7") or its count ("5处"), never a bare "5" like a pin's
-        label, n = (await c.inner_text()).strip(), await c.get_attribute("data-count")
+        label, n = "".join((await c.inner_text()).split()), await c.get_attribute("data-count")
         assert re.fullmatch(r"\d+(·\d+)+", label) or label == f"{n}处", label
     box = await markers.first.bounding_box()
     assert box["width"] >= 44 and box["height"] >= 44
