@@ -536,7 +536,10 @@ async def test_offline_gate_decides_alone_and_syncs(browser, world: World) -> No
             ).json()
         # b entered once (the online gate); a (by hand) and c (camera) too when the whole module runs
         assert counts["entries_today"] >= 1, counts
-        staff.errors = [e for e in staff.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+        # requests that failed while the gate was offline: Chromium logs them as ERR_INTERNET_DISCONNECTED, or as
+        # ERR_FAILED when the service worker answered a NetworkFirst route (a notifications poll) with no copy
+        offline_failures = ("net::ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED")
+        staff.errors = [e for e in staff.errors if not any(f in e for f in offline_failures)]
         assert staff.errors == []
         assert tourist.errors == []
     finally:
