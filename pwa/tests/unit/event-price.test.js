@@ -1,19 +1,16 @@
 // An event's price on its page (the 2027 New Year concert listed ¥280 while its zones sold from ¥120):
 // from its performances' zones when it sells tickets, "起" / "from" when they differ.
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import 'vue'
 import 'vant'
+import { standInBrowser } from './fixtures/browser-stand-in'
 
 let eventPriceRange
 let eventPriceText
 let setLang
 
 beforeAll(async () => {
-  vi.stubGlobal('document', {
-    documentElement: { lang: '', classList: { toggle() {} } },
-    querySelector: () => null,
-  })
-  vi.stubGlobal('localStorage', { getItem: () => null, setItem() {}, removeItem() {} })
+  standInBrowser()
   ;({ eventPriceRange, eventPriceText } = await import('../../src/format.js'))
   ;({ setLang } = await import('../../src/i18n.js'))
 })

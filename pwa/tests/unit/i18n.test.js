@@ -1,20 +1,17 @@
 // The dictionary stays readable in both languages (issue 21, slips): every key in both, no Chinese left in the
 // English and no English left in the Chinese (beyond names and codes that are the same in both), and English
 // counts agree with their numbers ("1 venue", "2 venues"; `key.one` is the singular form t() picks for n = 1).
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import 'vue' // loaded before the stand-in document below: Vue's DOM renderer looks for a real one
 import 'vant'
+import { standInBrowser } from './fixtures/browser-stand-in'
 
 let messages
 let t
 let setLang
 
 beforeAll(async () => {
-  vi.stubGlobal('document', {
-    documentElement: { lang: '', classList: { toggle() {} } },
-    querySelector: () => null,
-  })
-  vi.stubGlobal('localStorage', { getItem: () => null, setItem() {}, removeItem() {} })
+  standInBrowser()
   const mod = await import('../../src/i18n.js')
   messages = mod._messages
   t = mod.t
