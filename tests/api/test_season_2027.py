@@ -34,16 +34,18 @@ def all_events() -> list[dict]:
     ]
 
 
+def ticketing() -> list[dict]:
+    return tomllib.loads((ROOT / "content" / "tickets.toml").read_text(encoding="utf-8"))["ticketing"]
+
+
 def ticketed() -> set[str]:
-    tickets = tomllib.loads((ROOT / "content" / "tickets.toml").read_text(encoding="utf-8"))
-    return {t["event_slug"] for t in tickets["ticketing"]}
+    return {t["event_slug"] for t in ticketing()}
 
 
 def test_an_event_that_sells_tickets_is_listed_at_its_cheapest_zone():
     """The price a list or an event page shows ("from") is one a visitor can buy: the cheapest zone."""
     listed = {e["slug"]: e["price_fen"] for e in all_events()}
-    tickets = tomllib.loads((ROOT / "content" / "tickets.toml").read_text(encoding="utf-8"))
-    for t in tickets["ticketing"]:
+    for t in ticketing():
         assert listed[t["event_slug"]] == min(t["zones"].values()), t["event_slug"]
 
 
